@@ -1,0 +1,71 @@
+// Package snowflake issues and decodes 64-bit Snowflake ids that are
+// bit-compatible with NoETL's PostgreSQL function noetl.snowflake_id().
+//
+// # Layout
+//
+// An id packs three fields into a positive int64:
+//
+//	 63  62                          23 22     18 17              0
+//	+---+------------------------------+---------+----------------+
+//	| 0 |  milliseconds since Epoch    |  shard  |    sequence    |
+//	+---+------------------------------+---------+----------------+
+//	      40 usable bits (41 in SQL)     5 bits       18 bits
+//
+// that is
+//
+//	id = (unix_ms - 1704067200000) << 23 | (shard & 31) << 18 | sequence
+//
+// with Epoch at 2024-01-01T00:00:00Z. This is exactly the expression
+// noetl.snowflake_id() evaluates, so ids made by this package and ids made by
+// the database sort together by time and can share a BIGINT primary key.
+//
+// The database function nominally leaves 41 bits for the time, but the top
+// one is the sign bit of a BIGINT: an id stays positive only while the time
+// field fits in 40 bits. The layout therefore ends at MaxTime,
+// 2058-11-03T19:53:47.775Z (Epoch + 2^40 - 1 ms). This package refuses to
+// produce ids after that instant, returning ErrTimeOverflow, instead of
+// wrapping around or going negative. Every non-negative int64 decodes to a
+// valid time, shard and sequence.
+//
+// # Shards
+//
+// Within a shard, a generator never repeats a (millisecond, sequence) pair,
+// so ids are unique as long as no two live generators share a shard. There
+// are 32 shards, 0 through MaxShard.
+//
+// noetl.snowflake_id() always uses shard 1. Generators in Go processes that
+// write to the same tables must therefore use shard 0 or 2 through 31.
+//
+// A deployment assigns shards statically, one per process that creates a
+// Generator, for example:
+//
+//   - from configuration or an environment variable (say NOETL_SHARD) set
+//     per replica;
+//   - from the ordinal of a Kubernetes StatefulSet pod (pod "noetl-3" takes a
+//     fixed offset plus 3), which stays stable across restarts;
+//   - from a lease held in a coordination service for the life of the
+//     process.
+//
+// Whatever the scheme, two generators that are alive at the same time must
+// never share a shard, and a process should create a single Generator per
+// shard and share it between goroutines. A restarted process may reuse its
+// shard once the wall clock is past the time of the last id the previous
+// process issued (normally at once; see Generator for clocks that step back).
+//
+// # Generating ids
+//
+// A Generator is safe for concurrent use, lock-free and allocation-free. It
+// issues strictly increasing ids: it uses the full 18-bit sequence within a
+// millisecond (262,144 ids), waits for the next millisecond only once that
+// sequence is exhausted, and never goes backwards when the wall clock does.
+// Block reserves up to 262,144 consecutive ids, all in one millisecond, in a
+// single call.
+//
+// # Encoding
+//
+// ID marshals to JSON as a decimal string ("123"), because JSON numbers lose
+// precision above 2^53 in JavaScript and in many other decoders; it
+// unmarshals from either a string or a number. ID also implements
+// encoding.TextMarshaler, encoding.TextUnmarshaler, sql.Scanner and
+// driver.Valuer, and stores as a BIGINT.
+package snowflake
