@@ -1,0 +1,21 @@
+// Package noetl is the NoETL data model for Go: one typed struct per table of
+// the NoETL schema, the enums with their valid values, the input structs that
+// writes take (each with a Validate method), the repository interfaces, the
+// [Store] that hands them out, and the sentinel errors every backend returns.
+//
+// It holds no SQL and imports no driver: other NoETL components import only
+// this package (and snowflake), and a backend from noetldb's storage packages
+// implements it on PostgreSQL or SQLite.
+//
+// Conventions, the same in every repository:
+//   - every method takes a context.Context first and honours cancellation;
+//   - writes take an input struct and check it with Validate before anything
+//     is written; a refused call leaves the database as it was;
+//   - lists take a query struct with a Limit (default [DefaultLimit], at most
+//     [MaxLimit]) and an opaque After cursor, and return a [Page];
+//   - times are UTC, truncated to microseconds, so they round-trip equal on
+//     both engines;
+//   - errors wrap one of [ErrNotFound], [ErrConflict], [ErrInvalid],
+//     [ErrReferenced] or [ErrForbidden] with what was wrong; test them with
+//     errors.Is.
+package noetl

@@ -1,0 +1,60 @@
+package noetl
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error a repository returns for one of these causes
+// wraps the sentinel, so callers test with errors.Is, and says what was wrong
+// in its text (for example `profile "ann": email already used: conflict`).
+var (
+	// ErrNotFound: the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a unique key is already taken, or the row is in a state
+	// that refuses the change (a session closed twice, an error resolved twice).
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: the input is malformed (validation, bad enum, bad JSON,
+	// bad cron, bad cursor). Nothing was written.
+	ErrInvalid = errors.New("invalid input")
+	// ErrReferenced: the row is still referenced by others (a role held by
+	// profiles), or a reference points at a row that does not exist.
+	ErrReferenced = errors.New("referenced")
+	// ErrForbidden: the acting profile may not do this.
+	ErrForbidden = errors.New("forbidden")
+)
+
+// Invalidf returns an error wrapping [ErrInvalid] with a formatted reason.
+func Invalidf(format string, args ...any) error {
+	return &Error{Kind: ErrInvalid, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Error is the error type repositories return: a sentinel Kind with a
+// human-readable message and, optionally, the underlying cause (a driver
+// error). errors.Is matches the Kind and the cause.
+type Error struct {
+	Kind  error
+	Msg   string
+	Cause error
+}
+
+// Error returns "msg: kind".
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return e.Kind.Error()
+	}
+	return e.Msg + ": " + e.Kind.Error()
+}
+
+// Unwrap exposes the kind and the cause to errors.Is and errors.As.
+func (e *Error) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Kind, e.Cause}
+	}
+	return []error{e.Kind}
+}
+
+// NewError returns an *Error of kind with a formatted message.
+func NewError(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}

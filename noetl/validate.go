@@ -1,0 +1,64 @@
+package noetl
+
+import (
+	"encoding/json"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxNameLen is the longest name (username, label, chat, role...) accepted.
+const MaxNameLen = 255
+
+// ValidateName checks a required, single-line name of at most MaxNameLen
+// characters. what names the field in the error.
+func ValidateName(what, s string) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return Invalidf("%s: must not be empty", what)
+	case !utf8.ValidString(s):
+		return Invalidf("%s: not valid UTF-8", what)
+	case utf8.RuneCountInString(s) > MaxNameLen:
+		return Invalidf("%s: longer than %d characters", what, MaxNameLen)
+	case strings.ContainsAny(s, "\x00\n\r"):
+		return Invalidf("%s %q: must be one line without NUL", what, s)
+	}
+	return nil
+}
+
+// ValidateEmail checks that s looks like a plain address (local@domain).
+func ValidateEmail(s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
+		return Invalidf("email %q: not an address like name@example.com", s)
+	}
+	return nil
+}
+
+// ValidateJSON checks that raw, when set, is one well-formed JSON value.
+// Empty raw means "no value" (SQL NULL) and is valid.
+func ValidateJSON(what string, raw json.RawMessage) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if !json.Valid(raw) {
+		return Invalidf("%s: not valid JSON", what)
+	}
+	return nil
+}
+
+// ValidateJSONObject checks that raw, when set, is a JSON object.
+func ValidateJSONObject(what string, raw json.RawMessage) error {
+	if err := ValidateJSON(what, raw); err != nil || len(raw) == 0 {
+		return err
+	}
+	if t := strings.TrimSpace(string(raw)); t == "" || t[0] != '{' {
+		return Invalidf("%s: must be a JSON object", what)
+	}
+	return nil
+}
+
+// UTC returns t in UTC truncated to microseconds, the precision both engines
+// keep, so stored times compare equal when read back.
+func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
