@@ -1,0 +1,56 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/noetl/noetldb/noetl"
+)
+
+// wrap turns a driver error into the error a repository returns: no rows
+// become ErrNotFound, constraint violations the Dialect classifies become
+// their sentinel, each with msg in front; context errors and others are
+// wrapped as they are. A nil err stays nil.
+func (s *Store) wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf(format, args...)
+	var ne *noetl.Error
+	switch {
+	case errors.As(err, &ne):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return &noetl.Error{Kind: noetl.ErrNotFound, Msg: msg}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", msg, err)
+	}
+	if kind, _ := s.d.Classify(err); kind != nil {
+		return &noetl.Error{Kind: kind, Msg: msg + ": " + describe(kind), Cause: err}
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
+
+func describe(kind error) string {
+	switch kind {
+	case noetl.ErrConflict:
+		return "already exists"
+	case noetl.ErrReferenced:
+		return "a referenced row is missing or still in use"
+	case noetl.ErrInvalid:
+		return "refused by a database constraint"
+	}
+	return kind.Error()
+}
+
+// constraint returns the sentinel kind and constraint text of err, or nil.
+func (s *Store) constraint(err error) (error, string) {
+	if err == nil {
+		return nil, ""
+	}
+	return s.d.Classify(err)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, noetl.ErrNotFound) }

@@ -1,0 +1,55 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/noetl/noetldb/noetl"
+)
+
+// collect runs a query and scans every row with scan. The result is never
+// nil: an empty result is an empty slice.
+func collect[T any](ctx context.Context, q Querier, query string, args []any, scan func(Row) (T, error)) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pageOf turns limit+1 fetched items into a page: when there is one more
+// than limit, it is dropped and Next points after the last item kept.
+func pageOf[T any](items []T, limit int, cursor func(T) any) noetl.Page[T] {
+	if len(items) <= limit {
+		return noetl.Page[T]{Items: items}
+	}
+	items = items[:limit]
+	return noetl.Page[T]{Items: items, Next: EncodeCursor(cursor(items[limit-1]))}
+}
+
+// nullString is an optional text parameter: nil for an empty string.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// ptrArg is an optional parameter: nil stays NULL.
+func ptrArg[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

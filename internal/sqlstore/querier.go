@@ -1,0 +1,51 @@
+package sqlstore
+
+import "context"
+
+// Querier runs SQL. The pgx pool, a pgx transaction, a *sql.DB and a *sql.Tx
+// each sit behind one through the backends' adapters.
+type Querier interface {
+	// Exec runs a statement and returns the number of rows it affected.
+	Exec(ctx context.Context, sql string, args ...any) (int64, error)
+	// Query runs a statement that returns rows.
+	Query(ctx context.Context, sql string, args ...any) (Rows, error)
+	// QueryRow runs a statement that returns at most one row; its Scan
+	// returns an error wrapping sql.ErrNoRows when there is none.
+	QueryRow(ctx context.Context, sql string, args ...any) Row
+}
+
+// Rows is the cursor of a Query.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is the result of a QueryRow.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// DB is a Querier that begins transactions.
+type DB interface {
+	Querier
+	// Begin starts a transaction. On SQLite it takes the write lock up front.
+	Begin(ctx context.Context) (Tx, error)
+}
+
+// Tx is a transaction.
+type Tx interface {
+	Querier
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// Copier is the optional bulk path of a Querier (PostgreSQL COPY). A
+// repository uses it when the Querier has it and falls back to prepared
+// single-row inserts otherwise.
+type Copier interface {
+	// CopyFrom writes rows into table's columns and returns how many it wrote.
+	// table is the bare table name; the adapter qualifies it.
+	CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error)
+}

@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/snowflake"
+)
+
+// Config is what a backend hands to New.
+type Config struct {
+	// Dialect describes the engine. Required.
+	Dialect *Dialect
+	// DB runs statements and begins transactions. Required.
+	DB DB
+	// IDs issues new ids. Required.
+	IDs *snowflake.Generator
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// PasswordCost is the bcrypt cost; bcrypt.DefaultCost when 0.
+	PasswordCost int
+	// Close releases what the backend opened; may be nil.
+	Close func() error
+}
+
+// Store implements noetl.Store over a Querier. Outside a transaction q is
+// the DB; inside one it is the Tx and tx is set.
+type Store struct {
+	cfg *Config
+	d   *Dialect
+	q   Querier
+	tx  Tx
+}
+
+var _ noetl.Store = (*Store)(nil)
+
+// New returns a Store over cfg.
+func New(cfg Config) (*Store, error) {
+	if cfg.Dialect == nil || cfg.DB == nil || cfg.IDs == nil {
+		return nil, errors.New("sqlstore: Config needs Dialect, DB and IDs")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{cfg: &cfg, d: cfg.Dialect, q: cfg.DB}, nil
+}
+
+// Querier returns what the store runs statements on (the transaction inside
+// InTx). Backends and benchmarks use it to run raw SQL beside the store.
+func (s *Store) Querier() Querier { return s.q }
+
+// IDs implements noetl.Store.
+func (s *Store) IDs() *snowflake.Generator { return s.cfg.IDs }
+
+// Dialect implements noetl.Store.
+func (s *Store) Dialect() string { return s.d.Name }
+
+// Close implements noetl.Store.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return errors.New("sqlstore: Close called on a transaction's store")
+	}
+	if s.cfg.Close != nil {
+		return s.cfg.Close()
+	}
+	return nil
+}
+
+// now is the store's clock, in UTC truncated to microseconds.
+func (s *Store) now() time.Time { return noetl.UTC(s.cfg.Now()) }
+
+// newID issues an id from the store's generator.
+func (s *Store) newID() (snowflake.ID, error) {
+	id, err := s.cfg.IDs.Next()
+	if err != nil {
+		return 0, fmt.Errorf("new id: %w", err)
+	}
+	return id, nil
+}
+
+// InTx implements noetl.Store.
+func (s *Store) InTx(ctx context.Context, fn func(tx noetl.Store) error) error {
+	return s.inTx(ctx, func(ts *Store) error { return fn(ts) })
+}
+
+// inTx runs fn in a transaction, or in the current one when s is already in
+// a transaction. It commits once when fn returns nil, and rolls back when fn
+// fails or panics (re-panicking after).
+func (s *Store) inTx(ctx context.Context, fn func(ts *Store) error) (err error) {
+	if s.tx != nil {
+		return fn(s)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx, err := s.cfg.DB.Begin(ctx)
+	if err != nil {
+		return s.wrap(err, "begin transaction")
+	}
+	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := fn(ts); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(ctx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return s.wrap(err, "commit")
+	}
+	return nil
+}
+
+// Repository accessors. Each repository is a thin view of the Store, so a
+// transaction's Store hands out repositories that run in the transaction.
+
+// Roles implements noetl.Store.
+func (s *Store) Roles() noetl.RoleRepo { return roleRepo{s} }
+
+// Profiles implements noetl.Store.
+func (s *Store) Profiles() noetl.ProfileRepo { return profileRepo{s} }
+
+// Sessions implements noetl.Store.
+func (s *Store) Sessions() noetl.SessionRepo { return sessionRepo{s} }
+
+// Labels implements noetl.Store.
+func (s *Store) Labels() noetl.LabelRepo { return labelRepo{s} }
+
+// Chats implements noetl.Store.
+func (s *Store) Chats() noetl.ChatRepo { return chatRepo{s} }
+
+// Members implements noetl.Store.
+func (s *Store) Members() noetl.MemberRepo { return memberRepo{s} }
+
+// Messages implements noetl.Store.
+func (s *Store) Messages() noetl.MessageRepo { return messageRepo{s} }
+
+// Attachments implements noetl.Store.
+func (s *Store) Attachments() noetl.AttachmentRepo { return attachmentRepo{s} }
+
+// Resources implements noetl.Store.
+func (s *Store) Resources() noetl.ResourceRepo { return resourceRepo{s} }
+
+// Catalog implements noetl.Store.
+func (s *Store) Catalog() noetl.CatalogRepo { return catalogRepo{s} }
+
+// Credentials implements noetl.Store.
+func (s *Store) Credentials() noetl.CredentialRepo { return credentialRepo{s} }
+
+// Runtimes implements noetl.Store.
+func (s *Store) Runtimes() noetl.RuntimeRepo { return runtimeRepo{s} }
+
+// Schedules implements noetl.Store.
+func (s *Store) Schedules() noetl.ScheduleRepo { return scheduleRepo{s} }
+
+// Workloads implements noetl.Store.
+func (s *Store) Workloads() noetl.WorkloadRepo { return workloadRepo{s} }
+
+// Workflows implements noetl.Store.
+func (s *Store) Workflows() noetl.WorkflowRepo { return workflowRepo{s} }
+
+// Workbooks implements noetl.Store.
+func (s *Store) Workbooks() noetl.WorkbookRepo { return workbookRepo{s} }
+
+// Transitions implements noetl.Store.
+func (s *Store) Transitions() noetl.TransitionRepo { return transitionRepo{s} }
+
+// Events implements noetl.Store.
+func (s *Store) Events() noetl.EventRepo { return eventRepo{s} }
+
+// Errors implements noetl.Store.
+func (s *Store) Errors() noetl.ErrorLogRepo { return errorLogRepo{s} }
+
+// Executions implements noetl.Store.
+func (s *Store) Executions() noetl.ExecutionRepo { return executionRepo{s} }

@@ -1,0 +1,73 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/require"
+
+	"github.com/noetl/noetldb/internal/pgtest"
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/schema"
+	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
+	"github.com/noetl/noetldb/storage/storagetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var schemas atomic.Int64
+
+// sharedPool returns one pool per top-level test over a fresh database;
+// each store of the suite then lives in its own schema of that database,
+// which is far quicker than a database per subtest and exercises
+// storage.WithSchema on every test.
+func sharedPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func storeIn(t *testing.T, pool *pgxpool.Pool, name string) noetl.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), "", storage.WithPool(pool), storage.WithSchema(name),
+		storage.WithPasswordCost(4), storage.WithShard(3))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	pool := sharedPool(t)
+	storagetest.Run(t, storagetest.Harness{
+		New: func(t *testing.T) noetl.Store {
+			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
+		},
+		NewMigrator: func(t *testing.T) (*schema.Migrator, *sql.DB) {
+			p, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+			require.NoError(t, err)
+			t.Cleanup(p.Close)
+			db := stdlib.OpenDBFromPool(p)
+			t.Cleanup(func() { db.Close() })
+			m, err := schema.NewMigrator(db, schema.Postgres)
+			require.NoError(t, err)
+			return m, db
+		},
+		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
+			name := fmt.Sprintf("t%d", schemas.Add(1))
+			return func(t *testing.T) noetl.Store {
+				p, err := pgxpool.New(context.Background(), pool.Config().ConnString())
+				require.NoError(t, err)
+				t.Cleanup(p.Close)
+				return storeIn(t, p, name)
+			}
+		},
+	})
+}

@@ -1,0 +1,208 @@
+// Package sqlite is the SQLite backend of noetldb, on the pure-Go
+// modernc.org/sqlite driver (no cgo). It is the embedded default: a file for
+// single-node services and command-line tools, and an in-memory database for
+// tests.
+//
+// Every connection runs with foreign keys on and a busy timeout; a file
+// database uses WAL; every transaction is BEGIN IMMEDIATE, taking the write
+// lock up front so concurrent writers wait instead of failing. An in-memory
+// store is one database shared by every pooled connection, private to the
+// store, and gone when the store closes.
+//
+// Times are stored as INTEGER microseconds since the Unix epoch (UTC) and
+// JSON as TEXT checked by json_valid, per the schema package's mapping.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/noetl/noetldb/internal/config"
+	"github.com/noetl/noetldb/internal/sqlstore"
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/schema"
+)
+
+// Option configures Open. The constructors are in package storage
+// (storage.WithShard, storage.WithClock, storage.WithoutMigrate,
+// storage.WithSQLDB...).
+type Option = config.Option
+
+// Memory is the DSN of a private in-memory database.
+const Memory = ":memory:"
+
+// pragmas every connection noetldb opens gets, through modernc's DSN.
+var pragmas = []string{"busy_timeout(10000)", "foreign_keys(1)"}
+
+// DSN returns the modernc DSN noetldb uses for path: a file path, a "file:"
+// URI, or ":memory:" (a fresh private in-memory database). It adds the
+// pragmas and the immediate transaction lock, keeping any query parameters
+// already in a URI.
+func DSN(path string) (string, error) {
+	memory := path == Memory || path == ""
+	var u *url.URL
+	switch {
+	case memory:
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		u = &url.URL{Scheme: "file", Path: "/noetl-" + hex.EncodeToString(b[:])}
+		u.RawQuery = "vfs=memdb"
+	case strings.HasPrefix(path, "file:"):
+		var err error
+		if u, err = url.Parse(path); err != nil {
+			return "", fmt.Errorf("sqlite: DSN %q: %w", path, err)
+		}
+		if u.Opaque != "" { // file:relative/path
+			u.Path, u.Opaque = u.Opaque, ""
+		}
+	default:
+		u = &url.URL{Scheme: "file", Path: path}
+	}
+	q := u.Query()
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if !memory && q.Get("mode") != "memory" && q.Get("vfs") != "memdb" {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
+	q.Set("_txlock", "immediate")
+	u.RawQuery = q.Encode()
+	s := u.String()
+	if !strings.HasPrefix(s, "file://") {
+		return s, nil
+	}
+	// url renders an absolute path as file:///p; modernc wants file:/p.
+	return "file:" + strings.TrimPrefix(s, "file://"), nil
+}
+
+// Open opens (and, unless storage.WithoutMigrate is given, migrates) a
+// SQLite database and returns it as a noetl.Store. path is a file path, a
+// "file:" URI or ":memory:". With storage.WithSQLDB the caller's *sql.DB is
+// used instead and path is ignored; that database must have been opened
+// with foreign_keys(1) and _txlock=immediate (see DSN).
+func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error) {
+	o := config.Apply(opts)
+	ids, err := o.Generator()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	db, owned := o.DB, false
+	var keep *sql.Conn
+	if db == nil {
+		dsn, err := DSN(path)
+		if err != nil {
+			return nil, err
+		}
+		if db, err = sql.Open("sqlite", dsn); err != nil {
+			return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+		}
+		owned = true
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(0)
+		// An in-memory database lives as long as one connection to it.
+		if keep, err = db.Conn(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+		}
+	}
+	q := newQuerier(db)
+	closeAll := func() error {
+		err := q.closeStmts()
+		if keep != nil {
+			err = errors.Join(err, keep.Close())
+		}
+		if owned {
+			err = errors.Join(err, db.Close())
+		}
+		return err
+	}
+	if err := checkPragmas(ctx, db); err != nil {
+		closeAll()
+		return nil, err
+	}
+	if !o.NoMigrate {
+		if err := Migrate(ctx, db); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+	st, err := sqlstore.New(sqlstore.Config{
+		Dialect:      NewDialect(),
+		DB:           pool{conn{q: q}},
+		IDs:          ids,
+		Now:          o.Now,
+		PasswordCost: o.PasswordCost,
+		Close:        closeAll,
+	})
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Migrate applies the pending SQLite migrations to db.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	m, err := schema.NewMigrator(db, schema.SQLite)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+func checkPragmas(ctx context.Context, db *sql.DB) error {
+	var fk int
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return fmt.Errorf("sqlite: read foreign_keys pragma: %w", err)
+	}
+	if fk != 1 {
+		return errors.New("sqlite: foreign keys are off on this database; open it with _pragma=foreign_keys(1) (see sqlite.DSN)")
+	}
+	return nil
+}
+
+// NewDialect returns the SQLite dialect of the shared repositories.
+func NewDialect() *sqlstore.Dialect {
+	return &sqlstore.Dialect{Name: "sqlite", Classify: classify}
+}
+
+// SQLite extended result codes of constraint violations.
+const (
+	codeCheck      = 275
+	codeForeignKey = 787
+	codeNotNull    = 1299
+	codePrimaryKey = 1555
+	codeUnique     = 2067
+	codeConstraint = 19
+)
+
+// classify maps a modernc error to a noetl sentinel and the text naming the
+// constraint ("UNIQUE constraint failed: profile.email").
+func classify(err error) (error, string) {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return nil, ""
+	}
+	switch coded.Code() {
+	case codeUnique, codePrimaryKey:
+		return noetl.ErrConflict, err.Error()
+	case codeForeignKey:
+		return noetl.ErrReferenced, err.Error()
+	case codeCheck, codeNotNull, codeConstraint:
+		return noetl.ErrInvalid, err.Error()
+	}
+	return nil, ""
+}

@@ -1,0 +1,67 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/schema"
+	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/sqlite"
+	"github.com/noetl/noetldb/storage/storagetest"
+)
+
+// testOpts keep bcrypt cheap in tests.
+var testOpts = []storage.Option{storage.WithPasswordCost(4), storage.WithShard(3)}
+
+func openMemory(t *testing.T) noetl.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), sqlite.Memory, testOpts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func openFile(t *testing.T) noetl.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "noetl.db"), testOpts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func newMigrator(t *testing.T) (*schema.Migrator, *sql.DB) {
+	t.Helper()
+	dsn, err := sqlite.DSN(filepath.Join(t.TempDir(), "migrate.db"))
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	m, err := schema.NewMigrator(db, schema.SQLite)
+	require.NoError(t, err)
+	return m, db
+}
+
+func TestConformanceMemory(t *testing.T) {
+	storagetest.Run(t, storagetest.Harness{New: openMemory, NewMigrator: newMigrator})
+}
+
+func TestConformanceFile(t *testing.T) {
+	storagetest.Run(t, storagetest.Harness{
+		New:         openFile,
+		NewMigrator: newMigrator,
+		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
+			path := filepath.Join(t.TempDir(), "shared.db")
+			return func(t *testing.T) noetl.Store {
+				s, err := sqlite.Open(context.Background(), path, testOpts...)
+				require.NoError(t, err)
+				t.Cleanup(func() { s.Close() })
+				return s
+			}
+		},
+	})
+}

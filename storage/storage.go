@@ -1,0 +1,91 @@
+// Package storage opens a noetl.Store on the backend a DSN names, and holds
+// the options every backend shares.
+//
+//	store, err := storage.Open(ctx, "sqlite::memory:")          // tests
+//	store, err := storage.Open(ctx, "sqlite:noetl.db")           // a file
+//	store, err := storage.Open(ctx, "postgres://user@host/db")   // production
+//
+// Open migrates the schema by default (WithoutMigrate turns that off).
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/noetl/noetldb/internal/config"
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/snowflake"
+	"github.com/noetl/noetldb/storage/postgres"
+	"github.com/noetl/noetldb/storage/sqlite"
+)
+
+// Option configures Open and the backends' Open functions.
+type Option = config.Option
+
+// Open returns a Store for dsn:
+//
+//   - postgres://… or postgresql://… : PostgreSQL (package postgres);
+//   - sqlite::memory: : a private in-memory SQLite database;
+//   - sqlite:PATH (relative or absolute) or sqlite:///abs/path : a SQLite file;
+//   - file:… : a SQLite URI, passed on with its parameters.
+//
+// Any other form is an error wrapping noetl.ErrInvalid. The DSN itself never
+// appears in errors (it may hold a password).
+func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return postgres.Open(ctx, dsn, opts...)
+	case strings.HasPrefix(dsn, "sqlite://"):
+		// sqlite:///abs/path -> /abs/path
+		return sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite://"), opts...)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, noetl.Invalidf("storage: DSN %q names no SQLite file (use sqlite::memory: or sqlite:PATH)", dsn)
+		}
+		return sqlite.Open(ctx, path, opts...)
+	case strings.HasPrefix(dsn, "file:"):
+		return sqlite.Open(ctx, dsn, opts...)
+	}
+	scheme, _, _ := strings.Cut(dsn, ":")
+	return nil, noetl.Invalidf("storage: unknown DSN scheme %q (want postgres://, postgresql://, sqlite:, file:)", scheme)
+}
+
+// WithShard makes the store issue ids on shard (0 and 2..31; 1 is the
+// database function's). Without it the shard comes from the
+// NOETL_SNOWFLAKE_SHARD environment variable, else 0. Two live stores that
+// write to one database must use different shards.
+func WithShard(shard int) Option { return func(o *config.Options) { o.Shard = &shard } }
+
+// WithGenerator makes the store issue ids from g (shared with other code).
+func WithGenerator(g *snowflake.Generator) Option { return func(o *config.Options) { o.IDs = g } }
+
+// WithClock sets the store's clock (tests). It also drives the id generator
+// the store makes, unless WithGenerator is given.
+func WithClock(now func() time.Time) Option {
+	return func(o *config.Options) { o.Now = now }
+}
+
+// WithSchema places the NoETL tables in the named PostgreSQL schema instead
+// of "noetl". SQLite ignores it.
+func WithSchema(name string) Option { return func(o *config.Options) { o.Schema = name } }
+
+// WithoutMigrate opens the store without applying pending migrations (for
+// deployments that run package schema's migrator or their own tool).
+func WithoutMigrate() Option { return func(o *config.Options) { o.NoMigrate = true } }
+
+// WithPool makes the PostgreSQL backend use the caller's pool; the dsn is
+// ignored and Close leaves the pool open.
+func WithPool(p *pgxpool.Pool) Option { return func(o *config.Options) { o.Pool = p } }
+
+// WithSQLDB makes the SQLite backend use the caller's *sql.DB (opened with
+// sqlite.DSN's pragmas); the path is ignored and Close leaves it open.
+func WithSQLDB(db *sql.DB) Option { return func(o *config.Options) { o.DB = db } }
+
+// WithPasswordCost sets the bcrypt cost of stored password hashes (default
+// bcrypt.DefaultCost). Tests may lower it to 4 for speed.
+func WithPasswordCost(cost int) Option { return func(o *config.Options) { o.PasswordCost = cost } }

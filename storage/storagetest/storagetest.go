@@ -1,0 +1,80 @@
+// Package storagetest is the conformance suite every noetldb backend passes:
+// one Run that exercises every behaviour of every repository as a subtest,
+// unchanged on each engine. It is exported so a third backend can prove
+// itself the same way:
+//
+//	func TestConformance(t *testing.T) {
+//		storagetest.Run(t, storagetest.Harness{New: func(t *testing.T) noetl.Store { ... }})
+//	}
+//
+// Each refusal a subtest checks (bad input, conflict, missing reference) is
+// also checked to have written nothing.
+package storagetest
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/schema"
+)
+
+// Harness tells the suite how to get stores of the backend under test.
+type Harness struct {
+	// New returns a fresh, empty, migrated store private to t, closed when t
+	// ends. Required.
+	New func(t *testing.T) noetl.Store
+	// NewMigrator returns a migrator over a fresh database that has no
+	// schema yet, and the *sql.DB under it. The migrator subtests run only
+	// when it is set.
+	NewMigrator func(t *testing.T) (*schema.Migrator, *sql.DB)
+	// NewShared returns a function that opens another store on the same
+	// database, for tests of separate stores competing (two processes on one
+	// PostgreSQL database). Optional.
+	NewShared func(t *testing.T) func(t *testing.T) noetl.Store
+}
+
+type group struct {
+	name string
+	run  func(t *testing.T, h Harness)
+}
+
+var (
+	groupsMu sync.Mutex
+	groups   []group
+)
+
+// register adds a group of subtests to Run; each file registers its own.
+func register(name string, run func(t *testing.T, h Harness)) {
+	groupsMu.Lock()
+	defer groupsMu.Unlock()
+	groups = append(groups, group{name, run})
+	sort.Slice(groups, func(i, j int) bool { return groups[i].name < groups[j].name })
+}
+
+// Run runs the whole suite against the harness's backend.
+func Run(t *testing.T, h Harness) {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("storagetest: Harness.New is required")
+	}
+	groupsMu.Lock()
+	gs := append([]group(nil), groups...)
+	groupsMu.Unlock()
+	for _, g := range gs {
+		t.Run(g.name, func(t *testing.T) { g.run(t, h) })
+	}
+}
+
+// ctx returns a context for one subtest, bounded so a hung call fails.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }
