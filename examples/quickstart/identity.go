@@ -42,7 +42,7 @@ func tourIdentity(t *tour) error {
 		return err
 	}
 	ann, err := t.store.Profiles().Create(t.ctx, noetl.NewProfile{
-		Username: "ann", Email: "ann@example.com", Type: noetl.ProfileUser,
+		Username: t.unique("ann"), Email: t.unique("ann") + "@example.com", Type: noetl.ProfileUser,
 		RoleID: &user.ID, Password: "correct horse battery",
 	})
 	if err != nil {
@@ -50,11 +50,11 @@ func tourIdentity(t *tour) error {
 	}
 	t.state["ann"] = ann
 	t.printf("created %s\n", ann)
-	if _, err := t.store.Profiles().VerifyPassword(t.ctx, "ann", "correct horse battery"); err != nil {
+	if _, err := t.store.Profiles().VerifyPassword(t.ctx, ann.Username, "correct horse battery"); err != nil {
 		return err
 	}
 	t.printf("password verified (stored as a bcrypt hash only)\n")
-	_, err = t.store.Profiles().Create(t.ctx, noetl.NewProfile{Username: "ann2", Email: "ann@example.com", Type: noetl.ProfileUser})
+	_, err = t.store.Profiles().Create(t.ctx, noetl.NewProfile{Username: t.unique("ann2"), Email: *ann.Email, Type: noetl.ProfileUser})
 	if !errors.Is(err, noetl.ErrConflict) {
 		return errors.New("a second profile with ann's email was not refused")
 	}

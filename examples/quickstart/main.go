@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/storage"
@@ -29,6 +30,10 @@ type tour struct {
 	out   io.Writer
 	state map[string]any
 }
+
+// unique returns name with this run's suffix, so the tour can run again on
+// a database that keeps the rows of an earlier run (PostgreSQL, a file).
+func (t *tour) unique(name string) string { return name + "-" + t.state["run"].(string) }
 
 func (t *tour) printf(format string, args ...any) { fmt.Fprintf(t.out, format, args...) }
 
@@ -66,6 +71,11 @@ func run(ctx context.Context, out io.Writer, dsn, schemaName string) error {
 	}
 	defer store.Close()
 	t := &tour{ctx: ctx, store: store, out: out, state: map[string]any{}}
+	runID, err := store.IDs().Next()
+	if err != nil {
+		return err
+	}
+	t.state["run"] = strconv.FormatInt(int64(runID)%1_000_000, 36)
 	t.printf("noetldb quickstart on %s\n", store.Dialect())
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].order < steps[j].order })
 	for _, s := range steps {
