@@ -14,29 +14,49 @@ import (
 // fn returns an error or panics (the panic is re-raised after the rollback).
 // Calling InTx on a transaction's Store runs fn in that same transaction.
 type Store interface {
+	// Roles stores roles.
 	Roles() RoleRepo
+	// Profiles stores users and bots.
 	Profiles() ProfileRepo
+	// Sessions stores profiles' connections.
 	Sessions() SessionRepo
 
+	// Labels stores the label tree.
 	Labels() LabelRepo
+	// Chats stores chats.
 	Chats() ChatRepo
+	// Members stores chat memberships.
 	Members() MemberRepo
+	// Messages stores messages.
 	Messages() MessageRepo
+	// Attachments stores attachment references.
 	Attachments() AttachmentRepo
 
+	// Resources stores resource types.
 	Resources() ResourceRepo
+	// Catalog stores versioned catalog entries.
 	Catalog() CatalogRepo
+	// Credentials stores credentials sealed at rest.
 	Credentials() CredentialRepo
 
+	// Runtimes is the registry of runtime components.
 	Runtimes() RuntimeRepo
+	// Schedules stores playbook schedules.
 	Schedules() ScheduleRepo
 
+	// Workloads stores executions' payloads.
 	Workloads() WorkloadRepo
+	// Workflows stores executions' workflow steps.
 	Workflows() WorkflowRepo
+	// Workbooks stores executions' workbook tasks.
 	Workbooks() WorkbookRepo
+	// Transitions stores executions' transitions.
 	Transitions() TransitionRepo
+	// Events stores the event log.
 	Events() EventRepo
+	// Errors stores the error log.
 	Errors() ErrorLogRepo
+	// Executions acts on whole executions across the execution tables.
 	Executions() ExecutionRepo
 
 	// InTx runs fn in one transaction (see the type's doc).

@@ -16,14 +16,19 @@ type Querier interface {
 
 // Rows is the cursor of a Query.
 type Rows interface {
+	// Next advances to the next row; false at the end or on error.
 	Next() bool
+	// Scan reads the current row's columns into dest.
 	Scan(dest ...any) error
+	// Err is the error that ended the iteration, if any.
 	Err() error
+	// Close releases the rows; it is safe to call more than once.
 	Close()
 }
 
 // Row is the result of a QueryRow.
 type Row interface {
+	// Scan reads the row's columns into dest.
 	Scan(dest ...any) error
 }
 
@@ -37,7 +42,9 @@ type DB interface {
 // Tx is a transaction.
 type Tx interface {
 	Querier
+	// Commit makes the transaction's writes visible.
 	Commit(ctx context.Context) error
+	// Rollback discards the transaction's writes.
 	Rollback(ctx context.Context) error
 }
 
