@@ -36,4 +36,3 @@ func TestNewMemoryStoreClosesWithTheTest(t *testing.T) {
 	_, err := s.Roles().GetByName(context.Background(), "admin")
 	assert.Error(t, err, "the store is closed once its test ended")
 }
-
