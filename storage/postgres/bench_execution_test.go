@@ -22,7 +22,7 @@ import (
 // The execution benchmarks run the store and the raw pgx pool (the same
 // SQL, or the same COPY) over one database, in the same run.
 
-var benchEventCols = []string{
+var rawEventCols = []string{
 	"execution_id", "event_id", "parent_event_id", "parent_execution_id", "timestamp",
 	"event_type", "node_id", "node_name", "node_type", "status", "duration",
 	"input_context", "output_result", "metadata", "error", "loop_id", "loop_name",
@@ -30,9 +30,9 @@ var benchEventCols = []string{
 	"distributed_state", "context_key", "context_value", "trace_component", "stack_trace",
 }
 
-func benchSQL(name string) (insert, list string) {
-	cols := strings.Join(benchEventCols, ", ")
-	ph := make([]string, len(benchEventCols))
+func rawEventSQL(name string) (insert, list string) {
+	cols := strings.Join(rawEventCols, ", ")
+	ph := make([]string, len(rawEventCols))
 	for i := range ph {
 		ph[i] = fmt.Sprintf("$%d", i+1)
 	}
@@ -41,9 +41,9 @@ func benchSQL(name string) (insert, list string) {
 	return insert, list
 }
 
-// openBenchStore opens a store in its own schema of a fresh database, and
+// openEventBench opens a store in its own schema of a fresh database, and
 // the pool under it.
-func openBenchStore(b *testing.B) (noetl.Store, *pgxpool.Pool, string) {
+func openEventBench(b *testing.B) (noetl.Store, *pgxpool.Pool, string) {
 	b.Helper()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(b))
@@ -56,25 +56,25 @@ func openBenchStore(b *testing.B) (noetl.Store, *pgxpool.Pool, string) {
 	return s, pool, name
 }
 
-// benchEvent is a typical event: a step finishing, with small JSON.
-func benchEvent(exec snowflake.ID, i int) noetl.Event {
+// typicalEvent is a typical event: a step finishing, with small JSON.
+func typicalEvent(exec snowflake.ID, i int) noetl.Event {
 	return noetl.Event{
-		ExecutionID: exec, EventType: ptr("step_completed"), NodeID: ptr("fetch_cities"),
-		NodeName: ptr("Fetch cities"), NodeType: ptr("http"), Status: ptr("COMPLETED"), Duration: ptr(0.125),
+		ExecutionID: exec, EventType: execPtr("step_completed"), NodeID: execPtr("fetch_cities"),
+		NodeName: execPtr("Fetch cities"), NodeType: execPtr("http"), Status: execPtr("COMPLETED"), Duration: execPtr(0.125),
 		InputContext: json.RawMessage(`{"url":"https://example.com/cities","page":3}`),
-		Metadata:     json.RawMessage(`{"attempt":1}`), LoopID: ptr("cities"), CurrentIndex: ptr(i), WorkerID: ptr("worker-1"),
+		Metadata:     json.RawMessage(`{"attempt":1}`), LoopID: execPtr("cities"), CurrentIndex: execPtr(i), WorkerID: execPtr("worker-1"),
 	}
 }
 
-// rawArgs are benchEvent's parameters as the raw pool binds them.
-func rawArgs(e *noetl.Event) []any {
+// rawEventArgs are typicalEvent's parameters as the raw pool binds them.
+func rawEventArgs(e *noetl.Event) []any {
 	return []any{int64(e.ExecutionID), int64(e.EventID), nil, nil, e.Timestamp,
 		*e.EventType, *e.NodeID, *e.NodeName, *e.NodeType, *e.Status, *e.Duration,
 		string(e.InputContext), nil, string(e.Metadata), nil, *e.LoopID, nil,
 		nil, nil, *e.CurrentIndex, nil, *e.WorkerID, nil, nil, nil, nil, nil}
 }
 
-func newExec(b *testing.B, s noetl.Store) snowflake.ID {
+func newBenchExec(b *testing.B, s noetl.Store) snowflake.ID {
 	b.Helper()
 	w, err := s.Workloads().Put(context.Background(), noetl.NewWorkload{})
 	require.NoError(b, err)
@@ -83,13 +83,13 @@ func newExec(b *testing.B, s noetl.Store) snowflake.ID {
 
 func BenchmarkEventAppend(b *testing.B) {
 	ctx := context.Background()
-	s, pool, name := openBenchStore(b)
-	exec := newExec(b, s)
-	insert, _ := benchSQL(name)
+	s, pool, name := openEventBench(b)
+	exec := newBenchExec(b, s)
+	insert, _ := rawEventSQL(name)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			if _, err := s.Events().Append(ctx, benchEvent(exec, i)); err != nil {
+			if _, err := s.Events().Append(ctx, typicalEvent(exec, i)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -97,26 +97,26 @@ func BenchmarkEventAppend(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			e := benchEvent(exec, i)
+			e := typicalEvent(exec, i)
 			e.EventID = s.IDs().MustNext()
 			e.Timestamp = time.Now()
-			if _, err := pool.Exec(ctx, insert, rawArgs(&e)...); err != nil {
+			if _, err := pool.Exec(ctx, insert, rawEventArgs(&e)...); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 }
 
-const batchSize = 10_000
+const eventBatchSize = 10_000
 
 func BenchmarkEventBatch10k(b *testing.B) {
 	ctx := context.Background()
-	s, pool, name := openBenchStore(b)
-	exec := newExec(b, s)
-	batch := make([]noetl.Event, batchSize)
+	s, pool, name := openEventBench(b)
+	exec := newBenchExec(b, s)
+	batch := make([]noetl.Event, eventBatchSize)
 	fresh := func() {
 		for i := range batch {
-			batch[i] = benchEvent(exec, i)
+			batch[i] = typicalEvent(exec, i)
 		}
 	}
 	b.Run("store-copy", func(b *testing.B) {
@@ -129,7 +129,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
 	})
 	b.Run("raw-copy", func(b *testing.B) {
 		b.ReportAllocs()
@@ -137,22 +137,22 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			b.StopTimer()
 			fresh()
 			b.StartTimer()
-			first, err := s.IDs().Block(batchSize)
+			first, err := s.IDs().Block(eventBatchSize)
 			require.NoError(b, err)
 			now := time.Now()
 			rows := make([][]any, len(batch))
 			for i := range batch {
 				batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
-				rows[i] = rawArgs(&batch[i])
+				rows[i] = rawEventArgs(&batch[i])
 			}
 			tx, err := pool.Begin(ctx)
 			require.NoError(b, err)
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{name, "event_log"}, benchEventCols, pgx.CopyFromRows(rows)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{name, "event_log"}, rawEventCols, pgx.CopyFromRows(rows)); err != nil {
 				b.Fatal(err)
 			}
 			require.NoError(b, tx.Commit(ctx))
 		}
-		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
 	})
 	b.Run("store-singles", func(b *testing.B) {
 		b.ReportAllocs()
@@ -166,7 +166,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 				}
 			}
 		}
-		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
 	})
 }
 
@@ -174,9 +174,9 @@ func BenchmarkEventBatch10k(b *testing.B) {
 // 1,000,000-event execution, seeded by COPY.
 func BenchmarkEventList1M(b *testing.B) {
 	ctx := context.Background()
-	s, pool, name := openBenchStore(b)
-	exec := newExec(b, s)
-	_, list := benchSQL(name)
+	s, pool, name := openEventBench(b)
+	exec := newBenchExec(b, s)
+	_, list := rawEventSQL(name)
 	const total, chunk = 1_000_000, 250_000
 	now := time.Now()
 	var mid snowflake.ID
@@ -185,19 +185,19 @@ func BenchmarkEventList1M(b *testing.B) {
 		require.NoError(b, err)
 		rows := make([][]any, chunk)
 		for i := range rows {
-			e := benchEvent(exec, c+i)
+			e := typicalEvent(exec, c+i)
 			e.EventID, e.Timestamp = first+snowflake.ID(i), now
 			if c+i == total/2 {
 				mid = e.EventID
 			}
-			rows[i] = rawArgs(&e)
+			rows[i] = rawEventArgs(&e)
 		}
-		_, err = pool.CopyFrom(ctx, pgx.Identifier{name, "event_log"}, benchEventCols, pgx.CopyFromRows(rows))
+		_, err = pool.CopyFrom(ctx, pgx.Identifier{name, "event_log"}, rawEventCols, pgx.CopyFromRows(rows))
 		require.NoError(b, err)
 	}
 	_, err := pool.Exec(ctx, "ANALYZE "+name+".event_log")
 	require.NoError(b, err)
-	after := cursorAt(b, s, exec, mid)
+	after := eventCursorAt(b, s, exec, mid)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -233,9 +233,9 @@ func BenchmarkEventList1M(b *testing.B) {
 	})
 }
 
-// cursorAt returns the store's cursor for the page after event id, walking
+// eventCursorAt returns the store's cursor for the page after event id, walking
 // the execution's pages up to it.
-func cursorAt(b *testing.B, s noetl.Store, exec, id snowflake.ID) string {
+func eventCursorAt(b *testing.B, s noetl.Store, exec, id snowflake.ID) string {
 	b.Helper()
 	ctx := context.Background()
 	q := noetl.EventQuery{Limit: noetl.MaxLimit}

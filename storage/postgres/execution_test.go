@@ -26,7 +26,7 @@ func TestEventBatchCancelledMidwayWritesNothing(t *testing.T) {
 	const n = 100_000
 	batch := make([]noetl.Event, n)
 	for i := range batch {
-		batch[i] = noetl.Event{ExecutionID: w.ExecutionID, Status: ptr("RUNNING"), NodeID: ptr("step")}
+		batch[i] = noetl.Event{ExecutionID: w.ExecutionID, Status: execPtr("RUNNING"), NodeID: execPtr("step")}
 	}
 
 	c, cancel := context.WithCancel(bg)
@@ -60,4 +60,4 @@ func TestEventBatchCancelledMidwayWritesNothing(t *testing.T) {
 	require.NoError(t, s.Events().AppendBatch(bg, batch[:10:10]))
 }
 
-func ptr[T any](v T) *T { return &v }
+func execPtr[T any](v T) *T { return &v }

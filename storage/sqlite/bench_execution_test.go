@@ -20,7 +20,7 @@ import (
 // The execution benchmarks run the store and the raw driver (database/sql
 // on modernc, the same SQL) over one database file, in the same run.
 
-var benchEventCols = []string{
+var rawEventCols = []string{
 	"execution_id", "event_id", "parent_event_id", "parent_execution_id", "timestamp",
 	"event_type", "node_id", "node_name", "node_type", "status", "duration",
 	"input_context", "output_result", "metadata", "error", "loop_id", "loop_name",
@@ -29,16 +29,16 @@ var benchEventCols = []string{
 }
 
 var (
-	benchInsert = "INSERT INTO event_log (" + strings.Join(benchEventCols, ", ") + ") VALUES (" +
-		strings.Repeat("?, ", len(benchEventCols)-1) + "?)"
-	benchInsertMulti = "INSERT INTO event_log (" + strings.Join(benchEventCols, ", ") + ") VALUES " +
-		strings.Repeat("("+strings.Repeat("?, ", len(benchEventCols)-1)+"?), ", 63) +
-		"(" + strings.Repeat("?, ", len(benchEventCols)-1) + "?)"
-	benchList = "SELECT " + strings.Join(benchEventCols, ", ") +
+	rawEventInsert = "INSERT INTO event_log (" + strings.Join(rawEventCols, ", ") + ") VALUES (" +
+		strings.Repeat("?, ", len(rawEventCols)-1) + "?)"
+	rawEventInsertMulti = "INSERT INTO event_log (" + strings.Join(rawEventCols, ", ") + ") VALUES " +
+		strings.Repeat("("+strings.Repeat("?, ", len(rawEventCols)-1)+"?), ", 63) +
+		"(" + strings.Repeat("?, ", len(rawEventCols)-1) + "?)"
+	rawEventList = "SELECT " + strings.Join(rawEventCols, ", ") +
 		" FROM event_log WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?"
 )
 
-func openBenchStore(b *testing.B) (noetl.Store, *sql.DB) {
+func openEventBench(b *testing.B) (noetl.Store, *sql.DB) {
 	b.Helper()
 	dsn, err := sqlite.DSN(filepath.Join(b.TempDir(), "bench.db"))
 	require.NoError(b, err)
@@ -53,25 +53,25 @@ func openBenchStore(b *testing.B) (noetl.Store, *sql.DB) {
 	return s, db
 }
 
-// benchEvent is a typical event: a step finishing, with small JSON.
-func benchEvent(exec snowflake.ID, i int) noetl.Event {
+// typicalEvent is a typical event: a step finishing, with small JSON.
+func typicalEvent(exec snowflake.ID, i int) noetl.Event {
 	return noetl.Event{
-		ExecutionID: exec, EventType: ptr("step_completed"), NodeID: ptr("fetch_cities"),
-		NodeName: ptr("Fetch cities"), NodeType: ptr("http"), Status: ptr("COMPLETED"), Duration: ptr(0.125),
+		ExecutionID: exec, EventType: execPtr("step_completed"), NodeID: execPtr("fetch_cities"),
+		NodeName: execPtr("Fetch cities"), NodeType: execPtr("http"), Status: execPtr("COMPLETED"), Duration: execPtr(0.125),
 		InputContext: json.RawMessage(`{"url":"https://example.com/cities","page":3}`),
-		Metadata:     json.RawMessage(`{"attempt":1}`), LoopID: ptr("cities"), CurrentIndex: ptr(i), WorkerID: ptr("worker-1"),
+		Metadata:     json.RawMessage(`{"attempt":1}`), LoopID: execPtr("cities"), CurrentIndex: execPtr(i), WorkerID: execPtr("worker-1"),
 	}
 }
 
-// rawArgs are benchEvent's parameters as the raw driver binds them.
-func rawArgs(e *noetl.Event) []any {
+// rawEventArgs are typicalEvent's parameters as the raw driver binds them.
+func rawEventArgs(e *noetl.Event) []any {
 	return []any{int64(e.ExecutionID), int64(e.EventID), nil, nil, e.Timestamp.UnixMicro(),
 		*e.EventType, *e.NodeID, *e.NodeName, *e.NodeType, *e.Status, *e.Duration,
 		string(e.InputContext), nil, string(e.Metadata), nil, *e.LoopID, nil,
 		nil, nil, *e.CurrentIndex, nil, *e.WorkerID, nil, nil, nil, nil, nil}
 }
 
-func newExec(b *testing.B, s noetl.Store) snowflake.ID {
+func newBenchExec(b *testing.B, s noetl.Store) snowflake.ID {
 	b.Helper()
 	w, err := s.Workloads().Put(context.Background(), noetl.NewWorkload{})
 	require.NoError(b, err)
@@ -80,42 +80,42 @@ func newExec(b *testing.B, s noetl.Store) snowflake.ID {
 
 func BenchmarkEventAppend(b *testing.B) {
 	ctx := context.Background()
-	s, db := openBenchStore(b)
-	exec := newExec(b, s)
+	s, db := openEventBench(b)
+	exec := newBenchExec(b, s)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			if _, err := s.Events().Append(ctx, benchEvent(exec, i)); err != nil {
+			if _, err := s.Events().Append(ctx, typicalEvent(exec, i)); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("raw", func(b *testing.B) {
-		st, err := db.PrepareContext(ctx, benchInsert)
+		st, err := db.PrepareContext(ctx, rawEventInsert)
 		require.NoError(b, err)
 		defer st.Close()
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			e := benchEvent(exec, i)
+			e := typicalEvent(exec, i)
 			e.EventID = s.IDs().MustNext()
 			e.Timestamp = time.Now()
-			if _, err := st.ExecContext(ctx, rawArgs(&e)...); err != nil {
+			if _, err := st.ExecContext(ctx, rawEventArgs(&e)...); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 }
 
-const batchSize = 10_000
+const eventBatchSize = 10_000
 
 func BenchmarkEventBatch10k(b *testing.B) {
 	ctx := context.Background()
-	s, db := openBenchStore(b)
-	exec := newExec(b, s)
-	batch := make([]noetl.Event, batchSize)
+	s, db := openEventBench(b)
+	exec := newBenchExec(b, s)
+	batch := make([]noetl.Event, eventBatchSize)
 	fresh := func() {
 		for i := range batch {
-			batch[i] = benchEvent(exec, i)
+			batch[i] = typicalEvent(exec, i)
 		}
 	}
 	b.Run("store", func(b *testing.B) {
@@ -128,7 +128,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
 	})
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
@@ -136,7 +136,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			b.StopTimer()
 			fresh()
 			b.StartTimer()
-			first, err := s.IDs().Block(batchSize)
+			first, err := s.IDs().Block(eventBatchSize)
 			require.NoError(b, err)
 			now := time.Now()
 			for i := range batch {
@@ -146,31 +146,31 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			// row per statement for the rest.
 			tx, err := db.BeginTx(ctx, nil)
 			require.NoError(b, err)
-			multi, err := tx.PrepareContext(ctx, benchInsertMulti)
+			multi, err := tx.PrepareContext(ctx, rawEventInsertMulti)
 			require.NoError(b, err)
 			rest := batch
-			args := make([]any, 0, 64*len(benchEventCols))
+			args := make([]any, 0, 64*len(rawEventCols))
 			for ; len(rest) >= 64; rest = rest[64:] {
 				args = args[:0]
 				for i := range 64 {
-					args = append(args, rawArgs(&rest[i])...)
+					args = append(args, rawEventArgs(&rest[i])...)
 				}
 				if _, err := multi.ExecContext(ctx, args...); err != nil {
 					b.Fatal(err)
 				}
 			}
 			require.NoError(b, multi.Close())
-			st, err := tx.PrepareContext(ctx, benchInsert)
+			st, err := tx.PrepareContext(ctx, rawEventInsert)
 			require.NoError(b, err)
 			for i := range rest {
-				if _, err := st.ExecContext(ctx, rawArgs(&rest[i])...); err != nil {
+				if _, err := st.ExecContext(ctx, rawEventArgs(&rest[i])...); err != nil {
 					b.Fatal(err)
 				}
 			}
 			require.NoError(b, st.Close())
 			require.NoError(b, tx.Commit())
 		}
-		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
 	})
 	b.Run("store-singles", func(b *testing.B) {
 		b.ReportAllocs()
@@ -184,7 +184,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 				}
 			}
 		}
-		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
 	})
 }
 
@@ -192,14 +192,14 @@ func BenchmarkEventBatch10k(b *testing.B) {
 // 1,000,000-event execution, seeded in one prepared transaction.
 func BenchmarkEventList1M(b *testing.B) {
 	ctx := context.Background()
-	s, db := openBenchStore(b)
-	exec := newExec(b, s)
+	s, db := openEventBench(b)
+	exec := newBenchExec(b, s)
 	const total = 1_000_000
 	first, err := s.IDs().Block(total / 4)
 	require.NoError(b, err)
 	tx, err := db.BeginTx(ctx, nil)
 	require.NoError(b, err)
-	st, err := tx.PrepareContext(ctx, benchInsert)
+	st, err := tx.PrepareContext(ctx, rawEventInsert)
 	require.NoError(b, err)
 	now := time.Now()
 	var mid snowflake.ID
@@ -208,19 +208,19 @@ func BenchmarkEventList1M(b *testing.B) {
 			first, err = s.IDs().Block(total / 4)
 			require.NoError(b, err)
 		}
-		e := benchEvent(exec, i)
+		e := typicalEvent(exec, i)
 		e.EventID, e.Timestamp = first+snowflake.ID(i%(total/4)), now
 		if i == total/2 {
 			mid = e.EventID
 		}
-		_, err := st.ExecContext(ctx, rawArgs(&e)...)
+		_, err := st.ExecContext(ctx, rawEventArgs(&e)...)
 		require.NoError(b, err)
 	}
 	require.NoError(b, st.Close())
 	require.NoError(b, tx.Commit())
 	// The cursor of the page after mid, as the store's previous page would
 	// hand it out.
-	after := cursorAt(b, s, exec, mid)
+	after := eventCursorAt(b, s, exec, mid)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -231,7 +231,7 @@ func BenchmarkEventList1M(b *testing.B) {
 		}
 	})
 	b.Run("raw", func(b *testing.B) {
-		st, err := db.PrepareContext(ctx, benchList)
+		st, err := db.PrepareContext(ctx, rawEventList)
 		require.NoError(b, err)
 		defer st.Close()
 		b.ReportAllocs()
@@ -260,9 +260,9 @@ func BenchmarkEventList1M(b *testing.B) {
 	})
 }
 
-// cursorAt returns the store's cursor for the page after event id, by
+// eventCursorAt returns the store's cursor for the page after event id, by
 // listing the one-event page that ends at it.
-func cursorAt(b *testing.B, s noetl.Store, exec, id snowflake.ID) string {
+func eventCursorAt(b *testing.B, s noetl.Store, exec, id snowflake.ID) string {
 	b.Helper()
 	ctx := context.Background()
 	// Walk forward by pages of MaxLimit until the page holding id, then

@@ -52,7 +52,7 @@ func TestEventBatchCancelledMidwayWritesNothing(t *testing.T) {
 			bg := context.Background()
 			w, err := s.Workloads().Put(bg, noetl.NewWorkload{})
 			require.NoError(t, err)
-			proto := noetl.Event{ExecutionID: w.ExecutionID, Status: ptr("RUNNING")}
+			proto := noetl.Event{ExecutionID: w.ExecutionID, Status: execPtr("RUNNING")}
 			const n = 4000
 
 			// How many Done calls a whole batch makes, on another execution.
@@ -78,4 +78,4 @@ func TestEventBatchCancelledMidwayWritesNothing(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func execPtr[T any](v T) *T { return &v }

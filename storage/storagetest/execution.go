@@ -20,8 +20,8 @@ func init() {
 	register("executions", testExecutions)
 }
 
-// at is a fixed, microsecond-exact time for execution tests.
-func at(minute int) time.Time {
+// execAt is a fixed, microsecond-exact time for execution tests.
+func execAt(minute int) time.Time {
 	return time.Date(2025, 3, 1, 12, minute, 0, 123456000, time.UTC)
 }
 
@@ -92,16 +92,16 @@ func testWorkloads(t *testing.T, h Harness) {
 	})
 	t.Run("PutWithReplaceOverwritesAndKeepsTheExecutionsRows", func(t *testing.T) {
 		s := h.New(t)
-		w, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{Timestamp: at(1), Data: ptr("first")})
+		w, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{Timestamp: execAt(1), Data: ptr("first")})
 		require.NoError(t, err)
 		require.NoError(t, s.Workflows().Add(ctx(t), noetl.WorkflowStep{ExecutionID: w.ExecutionID, StepID: "start"}))
-		r, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{ExecutionID: w.ExecutionID, Timestamp: at(2), Data: ptr("second"), Replace: true})
+		r, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{ExecutionID: w.ExecutionID, Timestamp: execAt(2), Data: ptr("second"), Replace: true})
 		require.NoError(t, err)
 		assert.Equal(t, "second", *r.Data)
 		got, err := s.Workloads().Get(ctx(t), w.ExecutionID)
 		require.NoError(t, err)
 		assert.Equal(t, r, got)
-		assert.Equal(t, at(2), got.Timestamp)
+		assert.Equal(t, execAt(2), got.Timestamp)
 		assert.Len(t, allSteps(t, s, w.ExecutionID), 1, "replacing the workload keeps its steps")
 	})
 	t.Run("PutWithReplaceOfNewExecutionCreatesIt", func(t *testing.T) {
@@ -439,7 +439,7 @@ func testExecutions(t *testing.T, h Harness) {
 		exec := newWorkload(t, s)
 		other := newWorkload(t, s)
 		ev := func(node, status string, minute int, dur float64) noetl.Event {
-			e := noetl.Event{ExecutionID: exec, Timestamp: at(minute), Duration: ptr(dur)}
+			e := noetl.Event{ExecutionID: exec, Timestamp: execAt(minute), Duration: ptr(dur)}
 			if node != "" {
 				e.NodeID = ptr(node)
 			}
@@ -454,7 +454,7 @@ func testExecutions(t *testing.T, h Harness) {
 			ev("", "", 6, 0.25),
 		}
 		require.NoError(t, s.Events().AppendBatch(ctx(t), events))
-		_, err := s.Events().Append(ctx(t), noetl.Event{ExecutionID: other, Status: ptr("FAILED"), Timestamp: at(59)})
+		_, err := s.Events().Append(ctx(t), noetl.Event{ExecutionID: other, Status: ptr("FAILED"), Timestamp: execAt(59)})
 		require.NoError(t, err)
 		sum, err := s.Executions().Summary(ctx(t), exec)
 		require.NoError(t, err)
@@ -463,8 +463,8 @@ func testExecutions(t *testing.T, h Harness) {
 		assert.Equal(t, map[string]int64{"STARTED": 2, "COMPLETED": 2, "FAILED": 1, "": 1}, sum.ByStatus)
 		require.NotNil(t, sum.FirstAt)
 		require.NotNil(t, sum.LastAt)
-		assert.Equal(t, at(1), *sum.FirstAt)
-		assert.Equal(t, at(6), *sum.LastAt)
+		assert.Equal(t, execAt(1), *sum.FirstAt)
+		assert.Equal(t, execAt(6), *sum.LastAt)
 		assert.InDelta(t, 7.0, sum.Duration, 1e-9)
 		require.Len(t, sum.LatestByNode, 2)
 		assert.Equal(t, "fetch", *sum.LatestByNode[0].NodeID, "ordered by node id")
@@ -495,18 +495,18 @@ func testExecutions(t *testing.T, h Harness) {
 		s := h.New(t)
 		var execs []snowflake.ID
 		for i := range 5 {
-			w, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{Timestamp: at(10 + i)})
+			w, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{Timestamp: execAt(10 + i)})
 			require.NoError(t, err)
 			execs = append(execs, w.ExecutionID)
 		}
 		// Two executions share a timestamp: the id breaks the tie.
-		tie, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{Timestamp: at(12)})
+		tie, err := s.Workloads().Put(ctx(t), noetl.NewWorkload{Timestamp: execAt(12)})
 		require.NoError(t, err)
 		require.NoError(t, s.Events().AppendBatch(ctx(t), []noetl.Event{
-			{ExecutionID: execs[1], Status: ptr("STARTED"), Timestamp: at(20)},
-			{ExecutionID: execs[1], Status: ptr("COMPLETED"), Timestamp: at(21)},
-			{ExecutionID: execs[1], Timestamp: at(22)}, // no status: not the latest status
-			{ExecutionID: execs[3], Status: ptr("FAILED"), Timestamp: at(23)},
+			{ExecutionID: execs[1], Status: ptr("STARTED"), Timestamp: execAt(20)},
+			{ExecutionID: execs[1], Status: ptr("COMPLETED"), Timestamp: execAt(21)},
+			{ExecutionID: execs[1], Timestamp: execAt(22)}, // no status: not the latest status
+			{ExecutionID: execs[3], Status: ptr("FAILED"), Timestamp: execAt(23)},
 		}))
 		var got []noetl.ExecutionInfo
 		q := noetl.ExecutionQuery{Limit: 2}
@@ -532,11 +532,11 @@ func testExecutions(t *testing.T, h Harness) {
 		}
 		require.NotNil(t, byID[execs[1]].Status)
 		assert.Equal(t, "COMPLETED", *byID[execs[1]].Status)
-		assert.Equal(t, at(21), *byID[execs[1]].StatusAt)
+		assert.Equal(t, execAt(21), *byID[execs[1]].StatusAt)
 		assert.Equal(t, "FAILED", *byID[execs[3]].Status)
 		assert.Nil(t, byID[execs[0]].Status)
 		assert.Nil(t, byID[execs[0]].StatusAt)
-		assert.Equal(t, at(10), byID[execs[0]].Timestamp)
+		assert.Equal(t, execAt(10), byID[execs[0]].Timestamp)
 	})
 	t.Run("ListEmptyIsEmptyNotNilAndBadCursorInvalid", func(t *testing.T) {
 		s := h.New(t)

@@ -58,10 +58,10 @@ func testErrorLog(t *testing.T, h Harness) {
 	})
 	t.Run("RecordWithoutExecutionAndWithTime", func(t *testing.T) {
 		s := h.New(t)
-		e, err := s.Errors().Record(ctx(t), noetl.NewErrorLog{ErrorType: "Boot", ErrorMessage: "m", Severity: noetl.SeverityCritical, Timestamp: at(3)})
+		e, err := s.Errors().Record(ctx(t), noetl.NewErrorLog{ErrorType: "Boot", ErrorMessage: "m", Severity: noetl.SeverityCritical, Timestamp: execAt(3)})
 		require.NoError(t, err)
 		assert.Nil(t, e.ExecutionID)
-		assert.Equal(t, at(3), e.Timestamp)
+		assert.Equal(t, execAt(3), e.Timestamp)
 		got, err := s.Errors().Get(ctx(t), e.ErrorID)
 		require.NoError(t, err)
 		assert.Equal(t, e, got)
@@ -145,7 +145,7 @@ func testErrorLog(t *testing.T, h Harness) {
 		s := h.New(t)
 		a, b := newWorkload(t, s), newWorkload(t, s)
 		rec := func(exec *snowflake.ID, typ string, sev noetl.Severity, minute int) noetl.ErrorLog {
-			e, err := s.Errors().Record(ctx(t), noetl.NewErrorLog{ErrorType: typ, ErrorMessage: "m", ExecutionID: exec, Severity: sev, Timestamp: at(minute)})
+			e, err := s.Errors().Record(ctx(t), noetl.NewErrorLog{ErrorType: typ, ErrorMessage: "m", ExecutionID: exec, Severity: sev, Timestamp: execAt(minute)})
 			require.NoError(t, err)
 			return e
 		}
@@ -166,9 +166,9 @@ func testErrorLog(t *testing.T, h Harness) {
 			{"Severity", noetl.ErrorLogQuery{Severity: noetl.SeverityError}, []noetl.ErrorLog{e3, e0}},
 			{"Resolved", noetl.ErrorLogQuery{Resolved: ptr(true)}, []noetl.ErrorLog{e1}},
 			{"Unresolved", noetl.ErrorLogQuery{Resolved: ptr(false)}, []noetl.ErrorLog{e3, e2, e0}},
-			{"SinceInclusive", noetl.ErrorLogQuery{Since: at(2)}, []noetl.ErrorLog{e3, e2, e1}},
-			{"UntilExclusive", noetl.ErrorLogQuery{Until: at(2)}, []noetl.ErrorLog{e0}},
-			{"Range", noetl.ErrorLogQuery{Since: at(2), Until: at(4)}, []noetl.ErrorLog{e2, e1}},
+			{"SinceInclusive", noetl.ErrorLogQuery{Since: execAt(2)}, []noetl.ErrorLog{e3, e2, e1}},
+			{"UntilExclusive", noetl.ErrorLogQuery{Until: execAt(2)}, []noetl.ErrorLog{e0}},
+			{"Range", noetl.ErrorLogQuery{Since: execAt(2), Until: execAt(4)}, []noetl.ErrorLog{e2, e1}},
 			{"Combined", noetl.ErrorLogQuery{ExecutionID: &a, ErrorType: "HTTP", Resolved: ptr(false)}, []noetl.ErrorLog{e0}},
 			{"None", noetl.ErrorLogQuery{ErrorType: "Nope"}, []noetl.ErrorLog{}},
 		}
@@ -182,7 +182,7 @@ func testErrorLog(t *testing.T, h Harness) {
 		s := h.New(t)
 		var want []snowflake.ID
 		for i := range 7 {
-			e, err := s.Errors().Record(ctx(t), noetl.NewErrorLog{ErrorType: "E", ErrorMessage: "m", Timestamp: at(i / 2)})
+			e, err := s.Errors().Record(ctx(t), noetl.NewErrorLog{ErrorType: "E", ErrorMessage: "m", Timestamp: execAt(i / 2)})
 			require.NoError(t, err)
 			want = append([]snowflake.ID{e.ErrorID}, want...)
 		}
@@ -205,8 +205,8 @@ func testErrorLog(t *testing.T, h Harness) {
 		s := h.New(t)
 		for name, q := range map[string]noetl.ErrorLogQuery{
 			"Severity":        {Severity: "fatal"},
-			"SinceAfterUntil": {Since: at(5), Until: at(1)},
-			"SinceIsUntil":    {Since: at(5), Until: at(5)},
+			"SinceAfterUntil": {Since: execAt(5), Until: execAt(1)},
+			"SinceIsUntil":    {Since: execAt(5), Until: execAt(5)},
 			"Limit":           {Limit: -1},
 			"Cursor":          {After: "x y"},
 		} {

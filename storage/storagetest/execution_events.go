@@ -46,7 +46,7 @@ func eventIDs(events []noetl.Event) []snowflake.ID {
 func fullEvent(exec snowflake.ID, id snowflake.ID) noetl.Event {
 	return noetl.Event{
 		ExecutionID: exec, EventID: id, ParentEventID: ptr(snowflake.ID(11)), ParentExecutionID: ptr(snowflake.ID(22)),
-		Timestamp: at(7), EventType: ptr("step_end"), NodeID: ptr("fetch"), NodeName: ptr("Fetch data"),
+		Timestamp: execAt(7), EventType: ptr("step_end"), NodeID: ptr("fetch"), NodeName: ptr("Fetch data"),
 		NodeType: ptr("http"), Status: ptr("COMPLETED"), Duration: ptr(1.25),
 		InputContext: json.RawMessage(`{"url":"https://example.com","big":12345678901234567890}`),
 		OutputResult: json.RawMessage(`[1,2,{"ok":true}]`), Metadata: json.RawMessage(`{"attempt":2}`),
