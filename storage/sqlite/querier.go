@@ -162,3 +162,28 @@ type txConn struct{ conn }
 
 func (t txConn) Commit(context.Context) error   { return t.tx.Commit() }
 func (t txConn) Rollback(context.Context) error { return t.tx.Rollback() }
+
+// Prepare implements sqlstore.Preparer: the statement is prepared on the
+// transaction's connection (or the pool's) and run many times.
+func (c conn) Prepare(ctx context.Context, query string) (sqlstore.Stmt, error) {
+	var st *sql.Stmt
+	var err error
+	if c.tx != nil {
+		st, err = c.tx.PrepareContext(ctx, query)
+	} else {
+		st, err = c.q.db.PrepareContext(ctx, query)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return stmt{st}, nil
+}
+
+type stmt struct{ st *sql.Stmt }
+
+func (s stmt) Exec(ctx context.Context, args ...any) error {
+	_, err := s.st.ExecContext(ctx, args...)
+	return err
+}
+
+func (s stmt) Close() error { return s.st.Close() }

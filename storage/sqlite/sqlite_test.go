@@ -41,6 +41,11 @@ func newMigrator(t *testing.T) (*schema.Migrator, *sql.DB) {
 	db, err := sql.Open("sqlite", dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
+	// Create the file and switch it to WAL on one connection first, as
+	// sqlite.Open does: several connections doing that at once to a file
+	// that does not exist yet can fail with SQLITE_BUSY before any busy
+	// handler runs.
+	require.NoError(t, db.Ping())
 	m, err := schema.NewMigrator(db, schema.SQLite)
 	require.NoError(t, err)
 	return m, db

@@ -1,0 +1,284 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/snowflake"
+	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/sqlite"
+)
+
+// The execution benchmarks run the store and the raw driver (database/sql
+// on modernc, the same SQL) over one database file, in the same run.
+
+var rawEventCols = []string{
+	"execution_id", "event_id", "parent_event_id", "parent_execution_id", "timestamp",
+	"event_type", "node_id", "node_name", "node_type", "status", "duration",
+	"input_context", "output_result", "metadata", "error", "loop_id", "loop_name",
+	"iterator", "items", "current_index", "current_item", "worker_id",
+	"distributed_state", "context_key", "context_value", "trace_component", "stack_trace",
+}
+
+var (
+	rawEventInsert = "INSERT INTO event_log (" + strings.Join(rawEventCols, ", ") + ") VALUES (" +
+		strings.Repeat("?, ", len(rawEventCols)-1) + "?)"
+	rawEventInsertMulti = "INSERT INTO event_log (" + strings.Join(rawEventCols, ", ") + ") VALUES " +
+		strings.Repeat("("+strings.Repeat("?, ", len(rawEventCols)-1)+"?), ", 63) +
+		"(" + strings.Repeat("?, ", len(rawEventCols)-1) + "?)"
+	rawEventList = "SELECT " + strings.Join(rawEventCols, ", ") +
+		" FROM event_log WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?"
+)
+
+func openEventBench(b *testing.B) (noetl.Store, *sql.DB) {
+	b.Helper()
+	dsn, err := sqlite.DSN(filepath.Join(b.TempDir(), "bench.db"))
+	require.NoError(b, err)
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(b, err)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	b.Cleanup(func() { db.Close() })
+	s, err := sqlite.Open(context.Background(), "", storage.WithSQLDB(db), storage.WithShard(3))
+	require.NoError(b, err)
+	b.Cleanup(func() { s.Close() })
+	return s, db
+}
+
+// typicalEvent is a typical event: a step finishing, with small JSON.
+func typicalEvent(exec snowflake.ID, i int) noetl.Event {
+	return noetl.Event{
+		ExecutionID: exec, EventType: execPtr("step_completed"), NodeID: execPtr("fetch_cities"),
+		NodeName: execPtr("Fetch cities"), NodeType: execPtr("http"), Status: execPtr("COMPLETED"), Duration: execPtr(0.125),
+		InputContext: json.RawMessage(`{"url":"https://example.com/cities","page":3}`),
+		Metadata:     json.RawMessage(`{"attempt":1}`), LoopID: execPtr("cities"), CurrentIndex: execPtr(i), WorkerID: execPtr("worker-1"),
+	}
+}
+
+// rawEventArgs are typicalEvent's parameters as the raw driver binds them.
+func rawEventArgs(e *noetl.Event) []any {
+	return []any{int64(e.ExecutionID), int64(e.EventID), nil, nil, e.Timestamp.UnixMicro(),
+		*e.EventType, *e.NodeID, *e.NodeName, *e.NodeType, *e.Status, *e.Duration,
+		string(e.InputContext), nil, string(e.Metadata), nil, *e.LoopID, nil,
+		nil, nil, *e.CurrentIndex, nil, *e.WorkerID, nil, nil, nil, nil, nil}
+}
+
+func newBenchExec(b *testing.B, s noetl.Store) snowflake.ID {
+	b.Helper()
+	w, err := s.Workloads().Put(context.Background(), noetl.NewWorkload{})
+	require.NoError(b, err)
+	return w.ExecutionID
+}
+
+func BenchmarkEventAppend(b *testing.B) {
+	ctx := context.Background()
+	s, db := openEventBench(b)
+	exec := newBenchExec(b, s)
+	b.Run("store", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.Events().Append(ctx, typicalEvent(exec, i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		st, err := db.PrepareContext(ctx, rawEventInsert)
+		require.NoError(b, err)
+		defer st.Close()
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			e := typicalEvent(exec, i)
+			e.EventID = s.IDs().MustNext()
+			e.Timestamp = time.Now()
+			if _, err := st.ExecContext(ctx, rawEventArgs(&e)...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+const eventBatchSize = 10_000
+
+func BenchmarkEventBatch10k(b *testing.B) {
+	ctx := context.Background()
+	s, db := openEventBench(b)
+	exec := newBenchExec(b, s)
+	batch := make([]noetl.Event, eventBatchSize)
+	fresh := func() {
+		for i := range batch {
+			batch[i] = typicalEvent(exec, i)
+		}
+	}
+	b.Run("store", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			fresh()
+			b.StartTimer()
+			if err := s.Events().AppendBatch(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			fresh()
+			b.StartTimer()
+			first, err := s.IDs().Block(eventBatchSize)
+			require.NoError(b, err)
+			now := time.Now()
+			for i := range batch {
+				batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
+			}
+			// The store's SQL: 64 rows per prepared statement, then one
+			// row per statement for the rest.
+			tx, err := db.BeginTx(ctx, nil)
+			require.NoError(b, err)
+			multi, err := tx.PrepareContext(ctx, rawEventInsertMulti)
+			require.NoError(b, err)
+			rest := batch
+			args := make([]any, 0, 64*len(rawEventCols))
+			for ; len(rest) >= 64; rest = rest[64:] {
+				args = args[:0]
+				for i := range 64 {
+					args = append(args, rawEventArgs(&rest[i])...)
+				}
+				if _, err := multi.ExecContext(ctx, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			require.NoError(b, multi.Close())
+			st, err := tx.PrepareContext(ctx, rawEventInsert)
+			require.NoError(b, err)
+			for i := range rest {
+				if _, err := st.ExecContext(ctx, rawEventArgs(&rest[i])...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			require.NoError(b, st.Close())
+			require.NoError(b, tx.Commit())
+		}
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("store-singles", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			fresh()
+			b.StartTimer()
+			for i := range batch {
+				if _, err := s.Events().Append(ctx, batch[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
+	})
+}
+
+// BenchmarkEventList1M lists a 100-event page from the middle of a
+// 1,000,000-event execution, seeded in one prepared transaction.
+func BenchmarkEventList1M(b *testing.B) {
+	ctx := context.Background()
+	s, db := openEventBench(b)
+	exec := newBenchExec(b, s)
+	const total = 1_000_000
+	first, err := s.IDs().Block(total / 4)
+	require.NoError(b, err)
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(b, err)
+	st, err := tx.PrepareContext(ctx, rawEventInsert)
+	require.NoError(b, err)
+	now := time.Now()
+	var mid snowflake.ID
+	for i := range total {
+		if i > 0 && i%(total/4) == 0 {
+			first, err = s.IDs().Block(total / 4)
+			require.NoError(b, err)
+		}
+		e := typicalEvent(exec, i)
+		e.EventID, e.Timestamp = first+snowflake.ID(i%(total/4)), now
+		if i == total/2 {
+			mid = e.EventID
+		}
+		_, err := st.ExecContext(ctx, rawEventArgs(&e)...)
+		require.NoError(b, err)
+	}
+	require.NoError(b, st.Close())
+	require.NoError(b, tx.Commit())
+	// The cursor of the page after mid, as the store's previous page would
+	// hand it out.
+	after := eventCursorAt(b, s, exec, mid)
+	b.Run("store", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p, err := s.Events().List(ctx, exec, noetl.EventQuery{Limit: 100, After: after})
+			if err != nil || len(p.Items) != 100 {
+				b.Fatal(err, len(p.Items))
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		st, err := db.PrepareContext(ctx, rawEventList)
+		require.NoError(b, err)
+		defer st.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			rows, err := st.QueryContext(ctx, int64(exec), int64(mid), 101)
+			require.NoError(b, err)
+			n := 0
+			for rows.Next() {
+				var e noetl.Event
+				var ts int64
+				var in, out, meta, trace *string
+				if err := rows.Scan(&e.ExecutionID, &e.EventID, &e.ParentEventID, &e.ParentExecutionID, &ts,
+					&e.EventType, &e.NodeID, &e.NodeName, &e.NodeType, &e.Status, &e.Duration,
+					&in, &out, &meta, &e.Error, &e.LoopID, &e.LoopName,
+					&e.Iterator, &e.Items, &e.CurrentIndex, &e.CurrentItem, &e.WorkerID,
+					&e.DistributedState, &e.ContextKey, &e.ContextValue, &trace, &e.StackTrace); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			rows.Close()
+			if n != 101 {
+				b.Fatal(n)
+			}
+		}
+	})
+}
+
+// eventCursorAt returns the store's cursor for the page after event id, by
+// listing the one-event page that ends at it.
+func eventCursorAt(b *testing.B, s noetl.Store, exec, id snowflake.ID) string {
+	b.Helper()
+	ctx := context.Background()
+	// Walk forward by pages of MaxLimit until the page holding id, then
+	// take the cursor right after it.
+	q := noetl.EventQuery{Limit: noetl.MaxLimit}
+	for {
+		p, err := s.Events().List(ctx, exec, q)
+		require.NoError(b, err)
+		for i, e := range p.Items {
+			if e.EventID == id {
+				one, err := s.Events().List(ctx, exec, noetl.EventQuery{Limit: i + 1, After: q.After})
+				require.NoError(b, err)
+				return one.Next
+			}
+		}
+		require.NotEmpty(b, p.Next, "event %s not found", id)
+		q.After = p.Next
+	}
+}
