@@ -94,8 +94,9 @@ func tourCredentials(t *tour) error {
 }
 
 func tourRuntime(t *tour) error {
+	capacity := 8
 	w, err := t.store.Runtimes().Register(t.ctx, noetl.NewRuntime{
-		Name: "cpu-pool", ComponentType: noetl.ComponentWorkerPool, Capacity: ptr(8),
+		Name: "cpu-pool", ComponentType: noetl.ComponentWorkerPool, Capacity: &capacity,
 		Labels: json.RawMessage(`{"zone":"eu"}`), Capabilities: json.RawMessage(`["python","http"]`),
 	})
 	if err != nil {
@@ -153,5 +154,3 @@ func tourSchedules(t *tour) error {
 	t.printf("claiming the same time again hands out %d\n", len(again))
 	return nil
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -30,7 +30,7 @@ func countSchedules(t *testing.T, s noetl.Store) int {
 	return len(p.Items)
 }
 
-func at(hhmmss string) time.Time {
+func clockAt(hhmmss string) time.Time {
 	t, err := time.Parse(time.DateTime, "2030-01-01 "+hhmmss)
 	if err != nil {
 		panic(err)
@@ -64,12 +64,12 @@ func testSchedules(t *testing.T, h Harness) {
 	t.Run("CreateWithCronComputesNextRun", func(t *testing.T) {
 		s, _ := store(t)
 		for cron, want := range map[string]time.Time{
-			"*/15 * * * *": at("10:30:00"),
-			"@hourly":      at("11:00:00"),
-			"0 0 * * *":    at("00:00:00").AddDate(0, 0, 1),
-			"@daily":       at("00:00:00").AddDate(0, 0, 1),
+			"*/15 * * * *": clockAt("10:30:00"),
+			"@hourly":      clockAt("11:00:00"),
+			"0 0 * * *":    clockAt("00:00:00").AddDate(0, 0, 1),
+			"@daily":       clockAt("00:00:00").AddDate(0, 0, 1),
 			"@every 90s":   t0.Add(90 * time.Second),
-			"5 10 * * 2":   at("10:05:00").AddDate(0, 0, 7), // Tuesdays 10:05: next week
+			"5 10 * * 2":   clockAt("10:05:00").AddDate(0, 0, 7), // Tuesdays 10:05: next week
 		} {
 			v := newSchedule(t, s, noetl.NewSchedule{Cron: cron, InputPayload: json.RawMessage(`{"a":1}`), Meta: json.RawMessage(`{"by":"ops"}`)})
 			require.NotNil(t, v.NextRunAt, cron)
@@ -87,10 +87,10 @@ func testSchedules(t *testing.T, h Harness) {
 		s, _ := store(t)
 		v := newSchedule(t, s, noetl.NewSchedule{Cron: "0 9 * * *", Timezone: "America/New_York"})
 		assert.Equal(t, "America/New_York", v.Timezone)
-		assert.Equal(t, at("14:00:00"), *v.NextRunAt, "09:00 in New York is 14:00 UTC in January")
+		assert.Equal(t, clockAt("14:00:00"), *v.NextRunAt, "09:00 in New York is 14:00 UTC in January")
 		assert.Equal(t, time.UTC, v.NextRunAt.Location())
 		v = newSchedule(t, s, noetl.NewSchedule{Cron: "30 11 * * *", Timezone: "Asia/Kolkata"})
-		assert.Equal(t, at("06:00:00").AddDate(0, 0, 1), *v.NextRunAt, "11:30 in Kolkata (UTC+5:30) is past: tomorrow 06:00 UTC")
+		assert.Equal(t, clockAt("06:00:00").AddDate(0, 0, 1), *v.NextRunAt, "11:30 in Kolkata (UTC+5:30) is past: tomorrow 06:00 UTC")
 	})
 	t.Run("CreateWithIntervalComputesNextRun", func(t *testing.T) {
 		s, _ := store(t)
@@ -105,7 +105,7 @@ func testSchedules(t *testing.T, h Harness) {
 		v := newSchedule(t, s, noetl.NewSchedule{Cron: "@daily", IntervalSec: 600})
 		assert.Equal(t, t0.Add(10*time.Minute), *v.NextRunAt, "the interval comes first")
 		v = newSchedule(t, s, noetl.NewSchedule{Cron: "*/15 * * * *", IntervalSec: 3600})
-		assert.Equal(t, at("10:30:00"), *v.NextRunAt, "the cron slot comes first")
+		assert.Equal(t, clockAt("10:30:00"), *v.NextRunAt, "the cron slot comes first")
 	})
 	t.Run("CreateRefusalsAreInvalidAndWriteNothing", func(t *testing.T) {
 		s, _ := store(t)
@@ -136,12 +136,12 @@ func testSchedules(t *testing.T, h Harness) {
 		v := newSchedule(t, s, noetl.NewSchedule{Cron: "*/15 * * * *", Disabled: true})
 		assert.False(t, v.Enabled)
 		assert.Nil(t, v.NextRunAt)
-		clock.Set(at("11:01:00"))
+		clock.Set(clockAt("11:01:00"))
 		e, err := s.Schedules().Enable(ctx(t), v.ScheduleID)
 		require.NoError(t, err)
 		assert.True(t, e.Enabled)
-		assert.Equal(t, at("11:15:00"), *e.NextRunAt, "computed from the time of enabling")
-		assert.Equal(t, at("11:01:00"), e.UpdatedAt)
+		assert.Equal(t, clockAt("11:15:00"), *e.NextRunAt, "computed from the time of enabling")
+		assert.Equal(t, clockAt("11:01:00"), e.UpdatedAt)
 		d, err := s.Schedules().Disable(ctx(t), v.ScheduleID)
 		require.NoError(t, err)
 		assert.False(t, d.Enabled)
@@ -157,27 +157,27 @@ func testSchedules(t *testing.T, h Harness) {
 	t.Run("UpdateChangesFieldsAndRecomputesNextRun", func(t *testing.T) {
 		s, clock := store(t)
 		v := newSchedule(t, s, noetl.NewSchedule{Cron: "@daily", PlaybookVersion: ptr("0.1.0"), Meta: json.RawMessage(`{"a":1}`)})
-		clock.Set(at("12:00:10"))
+		clock.Set(clockAt("12:00:10"))
 		u, err := s.Schedules().Update(ctx(t), v.ScheduleID, noetl.ScheduleUpdate{
 			Cron: ptr("*/5 * * * *"), PlaybookVersion: ptr(""), PlaybookPath: ptr("flows/other"),
 			InputPayload: ptr(json.RawMessage(`[1,2]`)), Meta: ptr(json.RawMessage(`{"b":2}`)),
 		})
 		require.NoError(t, err)
-		assert.Equal(t, at("12:05:00"), *u.NextRunAt)
+		assert.Equal(t, clockAt("12:05:00"), *u.NextRunAt)
 		assert.Equal(t, "flows/other", u.PlaybookPath)
 		assert.Nil(t, u.PlaybookVersion, "an empty version clears it")
 		assert.JSONEq(t, `{"b":2}`, string(u.Meta))
-		assert.Equal(t, at("12:00:10"), u.UpdatedAt)
+		assert.Equal(t, clockAt("12:00:10"), u.UpdatedAt)
 		assert.Equal(t, v.CreatedAt, u.CreatedAt)
 		u, err = s.Schedules().Update(ctx(t), v.ScheduleID, noetl.ScheduleUpdate{IntervalSec: ptr(60), Cron: ptr("")})
 		require.NoError(t, err)
 		assert.Nil(t, u.Cron)
 		assert.Equal(t, 60, *u.IntervalSec)
-		assert.Equal(t, at("12:01:10"), *u.NextRunAt)
+		assert.Equal(t, clockAt("12:01:10"), *u.NextRunAt)
 		u, err = s.Schedules().Update(ctx(t), v.ScheduleID, noetl.ScheduleUpdate{Cron: ptr("0 9 * * *"), Timezone: ptr("Europe/Berlin"), IntervalSec: ptr(0)})
 		require.NoError(t, err)
 		assert.Nil(t, u.IntervalSec)
-		assert.Equal(t, at("08:00:00").AddDate(0, 0, 1), *u.NextRunAt, "09:00 in Berlin is 08:00 UTC in January")
+		assert.Equal(t, clockAt("08:00:00").AddDate(0, 0, 1), *u.NextRunAt, "09:00 in Berlin is 08:00 UTC in January")
 		got, err := s.Schedules().Get(ctx(t), v.ScheduleID)
 		require.NoError(t, err)
 		assert.Equal(t, canonSchedule(u), canonSchedule(got))
@@ -259,37 +259,37 @@ func testSchedules(t *testing.T, h Harness) {
 	t.Run("ClaimHandsOutDueScheduleOnceAndMovesNextRun", func(t *testing.T) {
 		s, _ := store(t)
 		v := newSchedule(t, s, noetl.NewSchedule{Cron: "*/15 * * * *"})
-		assert.Empty(t, claimAll(t, s, at("10:29:59")), "not due yet")
-		claims := claimAll(t, s, at("10:30:00"))
+		assert.Empty(t, claimAll(t, s, clockAt("10:29:59")), "not due yet")
+		claims := claimAll(t, s, clockAt("10:30:00"))
 		require.Len(t, claims, 1)
 		c := claims[0]
 		assert.Equal(t, v.ScheduleID, c.Schedule.ScheduleID)
-		assert.Equal(t, at("10:30:00"), c.Slot)
-		assert.Equal(t, at("10:45:00"), *c.Schedule.NextRunAt)
-		assert.Equal(t, at("10:30:00"), *c.Schedule.LastRunAt)
+		assert.Equal(t, clockAt("10:30:00"), c.Slot)
+		assert.Equal(t, clockAt("10:45:00"), *c.Schedule.NextRunAt)
+		assert.Equal(t, clockAt("10:30:00"), *c.Schedule.LastRunAt)
 		got, err := s.Schedules().Get(ctx(t), v.ScheduleID)
 		require.NoError(t, err)
 		assert.Equal(t, canonSchedule(c.Schedule), canonSchedule(got))
-		assert.Empty(t, claimAll(t, s, at("10:30:00")), "the slot was handed out")
-		claims = claimAll(t, s, at("10:45:01"))
+		assert.Empty(t, claimAll(t, s, clockAt("10:30:00")), "the slot was handed out")
+		claims = claimAll(t, s, clockAt("10:45:01"))
 		require.Len(t, claims, 1)
-		assert.Equal(t, at("10:45:00"), claims[0].Slot)
+		assert.Equal(t, clockAt("10:45:00"), claims[0].Slot)
 	})
 	t.Run("ClaimAfterDowntimeClaimsMissedSlotsOnce", func(t *testing.T) {
 		s, _ := store(t)
 		iv := newSchedule(t, s, noetl.NewSchedule{IntervalSec: 60}) // next 10:18:30
 		cr := newSchedule(t, s, noetl.NewSchedule{Cron: "*/15 * * * *"})
-		late := at("15:07:00") // about 5 hours of missed slots
+		late := clockAt("15:07:00") // about 5 hours of missed slots
 		claims := claimAll(t, s, late)
 		require.Len(t, claims, 2)
 		bySchedule := map[snowflake.ID]noetl.ScheduleClaim{}
 		for _, c := range claims {
 			bySchedule[c.Schedule.ScheduleID] = c
 		}
-		assert.Equal(t, at("10:18:30"), bySchedule[iv.ScheduleID].Slot, "the earliest missed slot is the one handed out")
-		assert.Equal(t, at("15:07:30"), *bySchedule[iv.ScheduleID].Schedule.NextRunAt, "the first interval slot after now")
-		assert.Equal(t, at("10:30:00"), bySchedule[cr.ScheduleID].Slot)
-		assert.Equal(t, at("15:15:00"), *bySchedule[cr.ScheduleID].Schedule.NextRunAt, "the first cron slot after now")
+		assert.Equal(t, clockAt("10:18:30"), bySchedule[iv.ScheduleID].Slot, "the earliest missed slot is the one handed out")
+		assert.Equal(t, clockAt("15:07:30"), *bySchedule[iv.ScheduleID].Schedule.NextRunAt, "the first interval slot after now")
+		assert.Equal(t, clockAt("10:30:00"), bySchedule[cr.ScheduleID].Slot)
+		assert.Equal(t, clockAt("15:15:00"), *bySchedule[cr.ScheduleID].Schedule.NextRunAt, "the first cron slot after now")
 		assert.Empty(t, claimAll(t, s, late), "missed slots are not handed out one by one")
 	})
 	t.Run("ClaimTakesEarliestFirstUpToLimit", func(t *testing.T) {
@@ -300,7 +300,7 @@ func testSchedules(t *testing.T, h Harness) {
 		}
 		var got []snowflake.ID
 		for _, want := range []int{2, 2, 1} {
-			c, err := s.Schedules().Claim(ctx(t), at("11:00:00"), 2)
+			c, err := s.Schedules().Claim(ctx(t), clockAt("11:00:00"), 2)
 			require.NoError(t, err)
 			require.Len(t, c, want)
 			for _, x := range c {
@@ -308,7 +308,7 @@ func testSchedules(t *testing.T, h Harness) {
 			}
 		}
 		assert.Equal(t, []snowflake.ID{ids[1], ids[3], ids[4], ids[2], ids[0]}, got, "by next run")
-		_, err := s.Schedules().Claim(ctx(t), at("11:00:00"), -1)
+		_, err := s.Schedules().Claim(ctx(t), clockAt("11:00:00"), -1)
 		assert.ErrorIs(t, err, noetl.ErrInvalid)
 	})
 	t.Run("ClaimSkipsDisabled", func(t *testing.T) {
@@ -316,7 +316,7 @@ func testSchedules(t *testing.T, h Harness) {
 		v := newSchedule(t, s, noetl.NewSchedule{IntervalSec: 60})
 		_, err := s.Schedules().Disable(ctx(t), v.ScheduleID)
 		require.NoError(t, err)
-		assert.Empty(t, claimAll(t, s, at("23:00:00")))
+		assert.Empty(t, claimAll(t, s, clockAt("23:00:00")))
 	})
 	t.Run("RecordRunSetsLastStatus", func(t *testing.T) {
 		s, clock := store(t)
