@@ -31,8 +31,9 @@ func newQuerier(db *sql.DB) *querier {
 }
 
 // warm prepares the statements transactions ran unprepared. Measured on a
-// file database (BenchmarkCatalogRegister, whose statements run only inside
-// transactions): ~280 µs a registration unprepared, ~110 µs prepared.
+// file database with BenchmarkCatalogRegister (all its statements run inside
+// one transaction), same run, 2 shared cores: 278-322 µs a registration
+// before, 133-184 µs after; the raw driver with prepared statements 120-134.
 func (q *querier) warm(ctx context.Context) {
 	q.mu.Lock()
 	if len(q.missed) == 0 {
