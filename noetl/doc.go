@@ -18,4 +18,11 @@
 //   - errors wrap one of [ErrNotFound], [ErrConflict], [ErrInvalid],
 //     [ErrReferenced] or [ErrForbidden] with what was wrong; test them with
 //     errors.Is.
+//
+// Resources and runtime: [CatalogRepo] versions resources by path
+// (MAJOR.MINOR.PATCH, compared numerically); [CredentialRepo] seals secrets
+// with a [Keyring] (AES-256-GCM) and returns only metadata outside Reveal;
+// [RuntimeRepo] is the registry of servers, worker pools and brokers with
+// their heartbeats; [ScheduleRepo] holds cron and interval schedules and
+// hands each due run to exactly one claimer.
 package noetl

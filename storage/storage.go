@@ -89,3 +89,9 @@ func WithSQLDB(db *sql.DB) Option { return func(o *config.Options) { o.DB = db }
 // WithPasswordCost sets the bcrypt cost of stored password hashes (default
 // bcrypt.DefaultCost). Tests may lower it to 4 for speed.
 func WithPasswordCost(cost int) Option { return func(o *config.Options) { o.PasswordCost = cost } }
+
+// WithKeyring gives the store the keyring credential secrets are sealed with
+// (AES-256-GCM, see noetl.Keyring). Without one, storing or revealing a
+// credential's secret is refused with noetl.ErrNoKeyring: secrets are never
+// stored in plain text.
+func WithKeyring(k *noetl.Keyring) Option { return func(o *config.Options) { o.Keyring = k } }

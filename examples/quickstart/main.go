@@ -61,7 +61,11 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, dsn, schemaName string) error {
-	opts := []storage.Option{storage.WithShard(7)}
+	keyring, err := tourKeyring()
+	if err != nil {
+		return err
+	}
+	opts := []storage.Option{storage.WithShard(7), storage.WithKeyring(keyring)}
 	if schemaName != "" {
 		opts = append(opts, storage.WithSchema(schemaName))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
 
@@ -32,6 +33,7 @@ type Options struct {
 	Pool         *pgxpool.Pool
 	DB           *sql.DB
 	PasswordCost int
+	Keyring      *noetl.Keyring
 }
 
 // Option sets one field of Options.

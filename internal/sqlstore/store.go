@@ -22,6 +22,8 @@ type Config struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost; bcrypt.DefaultCost when 0.
 	PasswordCost int
+	// Keyring seals credential secrets; without one they cannot be stored.
+	Keyring *noetl.Keyring
 	// Close releases what the backend opened; may be nil.
 	Close func() error
 }

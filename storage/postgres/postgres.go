@@ -75,6 +75,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
+		Keyring:      o.Keyring,
 		Close:        closePool,
 	})
 	if err != nil {

@@ -35,10 +35,11 @@ func sharedPool(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
-func storeIn(t *testing.T, pool *pgxpool.Pool, name string) noetl.Store {
+func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Option) noetl.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), "", storage.WithPool(pool), storage.WithSchema(name),
-		storage.WithPasswordCost(4), storage.WithShard(3))
+	opts := append([]storage.Option{storage.WithPool(pool), storage.WithSchema(name),
+		storage.WithPasswordCost(4), storage.WithShard(3)}, more...)
+	s, err := postgres.Open(context.Background(), "", opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
@@ -59,6 +60,16 @@ func TestConformance(t *testing.T) {
 			m, err := schema.NewMigrator(db, schema.Postgres)
 			require.NoError(t, err)
 			return m, db
+		},
+		NewWith: func(t *testing.T, o storagetest.StoreOptions) noetl.Store {
+			var opts []storage.Option
+			if o.Keyring != nil {
+				opts = append(opts, storage.WithKeyring(o.Keyring))
+			}
+			if o.Now != nil {
+				opts = append(opts, storage.WithClock(o.Now))
+			}
+			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)), opts...)
 		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			name := fmt.Sprintf("t%d", schemas.Add(1))

@@ -20,10 +20,35 @@ type querier struct {
 	db    *sql.DB
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	// missed holds statements a transaction ran unprepared (it cannot
+	// prepare on the pool while it holds a connection); the next Begin
+	// prepares them, outside any transaction, for later transactions.
+	missed map[string]bool
 }
 
 func newQuerier(db *sql.DB) *querier {
-	return &querier{db: db, stmts: map[string]*sql.Stmt{}}
+	return &querier{db: db, stmts: map[string]*sql.Stmt{}, missed: map[string]bool{}}
+}
+
+// warm prepares the statements transactions ran unprepared. Measured on a
+// file database with BenchmarkCatalogRegister (all its statements run inside
+// one transaction), same run, 2 shared cores: 278-322 µs a registration
+// before, 133-184 µs after; the raw driver with prepared statements 120-134.
+func (q *querier) warm(ctx context.Context) {
+	q.mu.Lock()
+	if len(q.missed) == 0 {
+		q.mu.Unlock()
+		return
+	}
+	pending := make([]string, 0, len(q.missed))
+	for query := range q.missed {
+		pending = append(pending, query)
+	}
+	clear(q.missed)
+	q.mu.Unlock()
+	for _, query := range pending {
+		_, _ = q.stmt(ctx, query) // a failure leaves it running unprepared
+	}
 }
 
 func (q *querier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -77,6 +102,9 @@ func (c conn) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 		// statement not yet cached runs unprepared.
 		c.q.mu.Lock()
 		st, ok := c.q.stmts[query]
+		if !ok && len(c.q.stmts)+len(c.q.missed) < maxCachedStmts {
+			c.q.missed[query] = true
+		}
 		c.q.mu.Unlock()
 		if !ok {
 			return nil, nil
@@ -151,6 +179,7 @@ func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.
 type pool struct{ conn }
 
 func (d pool) Begin(ctx context.Context) (sqlstore.Tx, error) {
+	d.q.warm(ctx)
 	tx, err := d.q.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err

@@ -142,6 +142,7 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
+		Keyring:      o.Keyring,
 		Close:        closeAll,
 	})
 	if err != nil {

@@ -19,8 +19,20 @@ import (
 var testOpts = []storage.Option{storage.WithPasswordCost(4), storage.WithShard(3)}
 
 func openMemory(t *testing.T) noetl.Store {
+	return openWith(t, sqlite.Memory, storagetest.StoreOptions{})
+}
+
+// openWith opens path with the options a subtest asked for.
+func openWith(t *testing.T, path string, o storagetest.StoreOptions) noetl.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), sqlite.Memory, testOpts...)
+	opts := append([]storage.Option{}, testOpts...)
+	if o.Keyring != nil {
+		opts = append(opts, storage.WithKeyring(o.Keyring))
+	}
+	if o.Now != nil {
+		opts = append(opts, storage.WithClock(o.Now))
+	}
+	s, err := sqlite.Open(context.Background(), path, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
@@ -52,13 +64,18 @@ func newMigrator(t *testing.T) (*schema.Migrator, *sql.DB) {
 }
 
 func TestConformanceMemory(t *testing.T) {
-	storagetest.Run(t, storagetest.Harness{New: openMemory, NewMigrator: newMigrator})
+	storagetest.Run(t, storagetest.Harness{New: openMemory, NewMigrator: newMigrator,
+		NewWith: func(t *testing.T, o storagetest.StoreOptions) noetl.Store { return openWith(t, sqlite.Memory, o) },
+	})
 }
 
 func TestConformanceFile(t *testing.T) {
 	storagetest.Run(t, storagetest.Harness{
 		New:         openFile,
 		NewMigrator: newMigrator,
+		NewWith: func(t *testing.T, o storagetest.StoreOptions) noetl.Store {
+			return openWith(t, filepath.Join(t.TempDir(), "noetl.db"), o)
+		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			path := filepath.Join(t.TempDir(), "shared.db")
 			return func(t *testing.T) noetl.Store {

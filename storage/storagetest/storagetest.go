@@ -36,6 +36,18 @@ type Harness struct {
 	// database, for tests of separate stores competing (two processes on one
 	// PostgreSQL database). Optional.
 	NewShared func(t *testing.T) func(t *testing.T) noetl.Store
+	// NewWith returns a fresh store like New, opened with o (a credential
+	// keyring, a clock). The subtests that need it fail without it.
+	NewWith func(t *testing.T, o StoreOptions) noetl.Store
+}
+
+// StoreOptions are the store options a subtest asks NewWith for; a zero
+// field means the backend's default.
+type StoreOptions struct {
+	// Keyring seals credentials (storage.WithKeyring).
+	Keyring *noetl.Keyring
+	// Now is the store's clock (storage.WithClock).
+	Now func() time.Time
 }
 
 type group struct {
