@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -117,19 +116,7 @@ func (v Version) NextPatch() Version { return Version{v.Major, v.Minor, v.Patch 
 
 // ValidatePath checks a resource path: required, one line, valid UTF-8, at
 // most MaxPathLen characters.
-func ValidatePath(what, s string) error {
-	switch {
-	case strings.TrimSpace(s) == "":
-		return Invalidf("%s: must not be empty", what)
-	case !utf8.ValidString(s):
-		return Invalidf("%s: not valid UTF-8", what)
-	case utf8.RuneCountInString(s) > MaxPathLen:
-		return Invalidf("%s: longer than %d characters", what, MaxPathLen)
-	case strings.ContainsAny(s, "\x00\n\r"):
-		return Invalidf("%s %q: must be one line without NUL", what, s)
-	}
-	return nil
-}
+func ValidatePath(what, s string) error { return validateLine(what, s, MaxPathLen) }
 
 // NewCatalogEntry is the input of CatalogRepo.Register.
 type NewCatalogEntry struct {

@@ -13,14 +13,18 @@ const MaxNameLen = 255
 
 // ValidateName checks a required, single-line name of at most MaxNameLen
 // characters. what names the field in the error.
-func ValidateName(what, s string) error {
+func ValidateName(what, s string) error { return validateLine(what, s, MaxNameLen) }
+
+// validateLine checks a required, single-line, valid UTF-8 text of at most
+// max characters.
+func validateLine(what, s string, max int) error {
 	switch {
 	case strings.TrimSpace(s) == "":
 		return Invalidf("%s: must not be empty", what)
 	case !utf8.ValidString(s):
 		return Invalidf("%s: not valid UTF-8", what)
-	case utf8.RuneCountInString(s) > MaxNameLen:
-		return Invalidf("%s: longer than %d characters", what, MaxNameLen)
+	case utf8.RuneCountInString(s) > max:
+		return Invalidf("%s: longer than %d characters", what, max)
 	case strings.ContainsAny(s, "\x00\n\r"):
 		return Invalidf("%s %q: must be one line without NUL", what, s)
 	}
