@@ -1,7 +1,133 @@
 package sqlstore
 
-type labelRepo struct{ s *Store }
-type chatRepo struct{ s *Store }
-type memberRepo struct{ s *Store }
-type messageRepo struct{ s *Store }
-type attachmentRepo struct{ s *Store }
+import (
+	"context"
+	"strings"
+
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/snowflake"
+)
+
+// Helpers shared by the conversation repositories (label.go, chat.go,
+// member.go, message.go, attachment.go).
+//
+// The write statements of this area are guarded: a single INSERT ... SELECT
+// ... WHERE EXISTS (...) or UPDATE/DELETE ... WHERE EXISTS (...) does the
+// work only when the references exist and the actor's role allows it, so the
+// common case is one statement and a refusal changes nothing (and, on
+// PostgreSQL, does not abort the caller's transaction the way a failed
+// constraint would). Only when a guarded statement touched no row does a
+// second, read-only query find out why, to return the right error.
+
+// maxLabelDepth bounds the recursive label queries, so a cycle written into
+// the table by something else cannot make them run forever. Reaching it is
+// an error, not a silent cut.
+const maxLabelDepth = 65536
+
+// typed is a parameter placeholder with an explicit type on PostgreSQL,
+// where a parameter in a SELECT list (INSERT ... SELECT) or beside a
+// literal has no type to infer. SQLite needs none. pgType is the
+// PostgreSQL type name.
+func typed(d *Dialect, pgType string) string {
+	if d.Postgres() {
+		return "CAST(? AS " + pgType + ")"
+	}
+	return "?"
+}
+
+// byteOrder makes name comparisons and ORDER BY follow byte order on
+// PostgreSQL whatever the database's locale, as SQLite's BINARY collation
+// does, so both engines sort names the same.
+func byteOrder(d *Dialect) string {
+	if d.Postgres() {
+		return ` COLLATE "C"`
+	}
+	return ""
+}
+
+// rolesIn is the SQL list of the roles allowed a, for "role IN (...)".
+// The roles are the package's constants, never input.
+func rolesIn(a noetl.Action) string {
+	roles := a.Roles()
+	q := make([]string, len(roles))
+	for i, r := range roles {
+		q[i] = "'" + string(r) + "'"
+	}
+	return "(" + strings.Join(q, ", ") + ")"
+}
+
+// roleIn returns the actor's role in a chat: found is false when the chat
+// does not exist; role is empty when the actor is not a member. With lock
+// (a membership change), the chat row is locked on PostgreSQL so changes to
+// one chat's members are serialised; SQLite's write transactions already are.
+func (s *Store) roleIn(ctx context.Context, chatID, actor snowflake.ID, lock bool) (role noetl.MemberRole, ownerID snowflake.ID, found bool, err error) {
+	key := "chat.role"
+	if lock {
+		key = "chat.role.lock"
+	}
+	q := s.d.SQL(key, func() string {
+		q := "SELECT c.owner_id, m.role FROM {chat} c LEFT JOIN {member} m ON m.chat_id = c.id AND m.profile_id = ? WHERE c.id = ?"
+		if lock && s.d.Postgres() {
+			q += " FOR UPDATE OF c"
+		}
+		return q
+	})
+	var r *string
+	err = s.q.QueryRow(ctx, q, actor, chatID).Scan(&ownerID, &r)
+	if err != nil {
+		if err = s.wrap(err, "chat %s", chatID); isNotFound(err) {
+			return "", 0, false, nil
+		}
+		return "", 0, false, err
+	}
+	if r != nil {
+		role = noetl.MemberRole(*r)
+	}
+	return role, ownerID, true, nil
+}
+
+// check returns nil when actor may do a in chatID, ErrNotFound when the chat
+// does not exist and ErrForbidden, saying why, otherwise. what describes the
+// call for the error ("rename chat 12").
+func (s *Store) check(ctx context.Context, actor, chatID snowflake.ID, a noetl.Action, what string) error {
+	role, _, found, err := s.roleIn(ctx, chatID, actor, false)
+	if err != nil {
+		return err
+	}
+	return permit(found, role, actor, chatID, a, what)
+}
+
+// permit turns a looked-up role into the refusal for action a, or nil.
+func permit(found bool, role noetl.MemberRole, actor, chatID snowflake.ID, a noetl.Action, what string) error {
+	switch {
+	case !found:
+		return noetl.NewError(noetl.ErrNotFound, "%s: chat %s", what, chatID)
+	case role == "":
+		return noetl.NewError(noetl.ErrForbidden, "%s: profile %s is not a member of chat %s", what, actor, chatID)
+	case !role.Can(a):
+		return noetl.NewError(noetl.ErrForbidden, "%s: profile %s is %s of chat %s; %s needs %s", what, actor, role, chatID, a, a.MinRole())
+	}
+	return nil
+}
+
+// raced is returned when a guarded statement changed nothing yet the
+// follow-up check finds nothing wrong: another writer changed the rows in
+// between. Retrying is safe.
+func raced(what string) error {
+	return noetl.NewError(noetl.ErrConflict, "%s: changed concurrently, try again", what)
+}
+
+// count runs a query returning one integer.
+func (s *Store) count(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	err := s.q.QueryRow(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// idOr0 is an optional id as a parameter that never matches a row: 0.
+func idOr0(id *snowflake.ID) snowflake.ID {
+	if id == nil {
+		return 0
+	}
+	return *id
+}
