@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/noetl/noetldb/noetl"
@@ -58,8 +59,9 @@ func rolesIn(a noetl.Action) string {
 
 // roleIn returns the actor's role in a chat: found is false when the chat
 // does not exist; role is empty when the actor is not a member. With lock
-// (a membership change), the chat row is locked on PostgreSQL so changes to
-// one chat's members are serialised; SQLite's write transactions already are.
+// (a membership change, inside a transaction), the chat row is locked on
+// PostgreSQL so changes to one chat's members are serialised; SQLite's write
+// transactions already are.
 func (s *Store) roleIn(ctx context.Context, chatID, actor snowflake.ID, lock bool) (role noetl.MemberRole, ownerID snowflake.ID, found bool, err error) {
 	key := "chat.role"
 	if lock {
@@ -68,7 +70,10 @@ func (s *Store) roleIn(ctx context.Context, chatID, actor snowflake.ID, lock boo
 	q := s.d.SQL(key, func() string {
 		q := "SELECT c.owner_id, m.role FROM {chat} c LEFT JOIN {member} m ON m.chat_id = c.id AND m.profile_id = ? WHERE c.id = ?"
 		if lock && s.d.Postgres() {
-			q += " FOR UPDATE OF c"
+			// NO KEY UPDATE: serialises membership changes of the chat
+			// without blocking the FOR KEY SHARE lock that inserting a
+			// message or member (a foreign key to the chat) takes.
+			q += " FOR NO KEY UPDATE OF c"
 		}
 		return q
 	})
@@ -105,9 +110,19 @@ func permit(found bool, role noetl.MemberRole, actor, chatID snowflake.ID, a noe
 	case role == "":
 		return noetl.NewError(noetl.ErrForbidden, "%s: profile %s is not a member of chat %s", what, actor, chatID)
 	case !role.Can(a):
-		return noetl.NewError(noetl.ErrForbidden, "%s: profile %s is %s of chat %s; %s needs %s", what, actor, role, chatID, a, a.MinRole())
+		return noetl.NewError(noetl.ErrForbidden, "%s: profile %s has the role %s in chat %s; %s needs %s", what, actor, role, chatID, a, roleList(a))
 	}
 	return nil
+}
+
+// roleList names the roles allowed a: "admin or owner".
+func roleList(a noetl.Action) string {
+	roles := a.Roles()
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, " or ")
 }
 
 // raced is returned when a guarded statement changed nothing yet the
@@ -130,4 +145,87 @@ func idOr0(id *snowflake.ID) snowflake.ID {
 		return 0
 	}
 	return *id
+}
+
+// collectInto is collect for pages and trees: the slice is sized once
+// (hint rows) and each row is scanned straight into its slot, so a page
+// costs no per-row allocation of T and no regrowth. Measured on SQLite,
+// listing a 50-message page: 35 KB and 614 allocations with collect, the
+// raw driver 6 KB and 440. The result is never nil.
+func collectInto[T any](ctx context.Context, q Querier, query string, args []any, hint int, scan func(Row, *T) error) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]T, 0, hint)
+	for rows.Next() {
+		out = append(out, *new(T))
+		if err := scan(rows, &out[len(out)-1]); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Scan targets for the optional ids, optional text and enum columns of this
+// area. database/sql fills a **T or a named string type by reflection,
+// which was a quarter of the time of listing a page of messages on SQLite;
+// these take the driver's value directly (pgx hands a sql.Scanner the
+// decoded value too).
+
+// nullIDDest scans an optional id column.
+type nullIDDest struct{ p **snowflake.ID }
+
+func (d nullIDDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+	case int64:
+		id := snowflake.ID(v)
+		*d.p = &id
+	default:
+		var id snowflake.ID
+		if err := id.Scan(src); err != nil {
+			return err
+		}
+		*d.p = &id
+	}
+	return nil
+}
+
+// nullTextDest scans an optional text column.
+type nullTextDest struct{ p **string }
+
+func (d nullTextDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+	case string:
+		*d.p = &v
+	case []byte:
+		s := string(v)
+		*d.p = &s
+	default:
+		return fmt.Errorf("sqlstore: cannot read %T as text", src)
+	}
+	return nil
+}
+
+// textDest scans a NOT NULL text column into a string type (an enum).
+type textDest[T ~string] struct{ p *T }
+
+func (d textDest[T]) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*d.p = T(v)
+	case []byte:
+		*d.p = T(v)
+	default:
+		return fmt.Errorf("sqlstore: cannot read %T as text", src)
+	}
+	return nil
 }

@@ -133,7 +133,7 @@ func (r memberRepo) Remove(ctx context.Context, actor, chatID, profileID snowfla
 		case t.role == "":
 			return noetl.NewError(noetl.ErrNotFound, "%s: not a member", what)
 		case profileID != actor && !t.actorRole.CanRemove(t.role):
-			return noetl.NewError(noetl.ErrForbidden, "%s: profile %s is %s of chat %s and may not remove a member who is %s",
+			return noetl.NewError(noetl.ErrForbidden, "%s: profile %s has the role %s in chat %s and may not remove a member whose role is %s",
 				what, actor, t.actorRole, chatID, t.role)
 		}
 		if t.role == noetl.RoleOwner {

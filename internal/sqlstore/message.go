@@ -15,8 +15,13 @@ const messageCols = "id, chat_id, sender_type, sender_id, role, content, metadat
 
 func scanMessage(r Row) (noetl.Message, error) {
 	var v noetl.Message
-	err := r.Scan(&v.ID, &v.ChatID, &v.SenderType, &v.SenderID, &v.Role, &v.Content, JSONDest(&v.Metadata), TimeDest(&v.CreatedAt))
+	err := scanMessageInto(r, &v)
 	return v, err
+}
+
+func scanMessageInto(r Row, v *noetl.Message) error {
+	return r.Scan(&v.ID, &v.ChatID, textDest[noetl.SenderType]{&v.SenderType}, nullIDDest{&v.SenderID}, nullTextDest{&v.Role},
+		&v.Content, JSONDest(&v.Metadata), TimeDest(&v.CreatedAt))
 }
 
 // messageInsert is the INSERT ... SELECT head of Post; guard follows it.
@@ -27,7 +32,8 @@ func messageInsert(d *Dialect) string {
 }
 
 // Post is one statement: the INSERT carries its own guard (the sender is a
-// member for user and bot messages, the chat exists for the others).
+// member for user and bot messages; the chat and any sender exist for the
+// others).
 func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Message, error) {
 	if err := in.Validate(); err != nil {
 		return noetl.Message{}, err
@@ -53,14 +59,13 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		args = append(args, *in.SenderID)
 	} else {
 		q = d.SQL("message.post", func() string {
-			return messageInsert(d) + " WHERE EXISTS (SELECT 1 FROM {chat} WHERE id = ?)"
+			return messageInsert(d) + " WHERE EXISTS (SELECT 1 FROM {chat} WHERE id = ?)" +
+				" AND (" + typed(d, "BIGINT") + " IS NULL OR EXISTS (SELECT 1 FROM {profile} WHERE id = ?))"
 		})
+		args = append(args, ptrArg(in.SenderID), ptrArg(in.SenderID))
 	}
 	what := fmt.Sprintf("post %s message to chat %s", in.SenderType, in.ChatID)
 	n, err := r.s.q.Exec(ctx, q, args...)
-	if kind, _ := r.s.constraint(err); kind == noetl.ErrReferenced {
-		return noetl.Message{}, &noetl.Error{Kind: kind, Msg: what + ": sender profile " + idOr0(in.SenderID).String() + " does not exist", Cause: err}
-	}
 	if err != nil {
 		return noetl.Message{}, r.s.wrap(err, "%s", what)
 	}
@@ -68,7 +73,10 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		return v, nil
 	}
 	if !member {
-		return noetl.Message{}, noetl.NewError(noetl.ErrNotFound, "%s: chat %s", what, in.ChatID)
+		if _, err := (chatRepo{r.s}).Get(ctx, in.ChatID); err != nil {
+			return noetl.Message{}, r.s.wrap(err, "%s", what)
+		}
+		return noetl.Message{}, noetl.NewError(noetl.ErrReferenced, "%s: sender profile %s does not exist", what, idOr0(in.SenderID))
 	}
 	if err := r.s.check(ctx, *in.SenderID, in.ChatID, noetl.ActionPost, what); err != nil {
 		return noetl.Message{}, err
@@ -161,7 +169,7 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 		return noetl.Page[noetl.Message]{}, noetl.Invalidf("cursor %q: not a cursor of a %s listing", mq.After, orderName(order))
 	}
 	q, args := r.listSQL(order, has, chatID, actor, cur, limit)
-	items, err := collect(ctx, r.s.q, q, args, scanMessage)
+	items, err := collectInto(ctx, r.s.q, q, args, limit+1, scanMessageInto)
 	what := fmt.Sprintf("list messages of chat %s", chatID)
 	if err != nil {
 		return noetl.Page[noetl.Message]{}, r.s.wrap(err, "%s", what)
