@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
@@ -228,4 +229,108 @@ func (d textDest[T]) Scan(src any) error {
 		return fmt.Errorf("sqlstore: cannot read %T as text", src)
 	}
 	return nil
+}
+
+// The two hot row shapes (message, label) are scanned through a staging
+// row whose scan targets are chosen once per dialect and reused for every
+// row of a result:
+//
+//   - a NOT NULL id: on PostgreSQL its *int64, which pgx fills natively; pgx
+//     would box the value to call snowflake.ID's Scan. On SQLite the
+//     *snowflake.ID itself: database/sql calls a Scanner directly, and
+//     reaches *int64 only by reflection.
+//   - an optional id: on PostgreSQL a **int64 of the staging row (pgx
+//     allocates a fresh int64 for each non-NULL value), converted to the
+//     *snowflake.ID after; on SQLite nullIDDest.
+//   - a time: on PostgreSQL the *time.Time (pgx native; made UTC after), on
+//     SQLite TimeDest (integer microseconds).
+//
+// Measured on a 50-message page: PostgreSQL 744 allocations per page
+// before, against the raw driver's 165.
+
+func idTarget(d *Dialect, p *snowflake.ID) any {
+	if d.Postgres() {
+		return (*int64)(p)
+	}
+	return p
+}
+
+func timeTarget(d *Dialect, p *time.Time) any {
+	if d.Postgres() {
+		return p
+	}
+	return TimeDest(p)
+}
+
+// nullIDTarget is the scan target of an optional id: p itself on SQLite,
+// or tmp on PostgreSQL, which the caller converts into p after the scan.
+func nullIDTarget(d *Dialect, p **snowflake.ID, tmp **int64) any {
+	if d.Postgres() {
+		return tmp
+	}
+	return nullIDDest{p}
+}
+
+// messageRow is a staging message and the scan targets of its columns
+// (messageCols).
+type messageRow struct {
+	v      noetl.Message
+	sender *int64
+	dest   []any
+	pg     bool
+}
+
+func newMessageRow(d *Dialect) *messageRow {
+	m := &messageRow{pg: d.Postgres()}
+	v := &m.v
+	m.dest = []any{idTarget(d, &v.ID), idTarget(d, &v.ChatID), (*string)(&v.SenderType), nullIDTarget(d, &v.SenderID, &m.sender),
+		nullTextDest{&v.Role}, &v.Content, JSONDest(&v.Metadata), timeTarget(d, &v.CreatedAt)}
+	return m
+}
+
+// scan reads one row into v. Every column is written, NULLs included, so
+// nothing of the previous row survives.
+func (m *messageRow) scan(r Row, v *noetl.Message) error {
+	if err := r.Scan(m.dest...); err != nil {
+		return err
+	}
+	if m.pg {
+		m.v.CreatedAt = m.v.CreatedAt.UTC()
+		m.v.SenderID = (*snowflake.ID)(m.sender)
+	}
+	*v = m.v
+	return nil
+}
+
+// labelRow is a staging label node and the scan targets of labelCols, and
+// of a depth column after them when depth is set.
+type labelRow struct {
+	v             noetl.LabelNode
+	parent, owner *int64
+	depth         int64
+	dest          []any
+	pg            bool
+}
+
+func newLabelRow(d *Dialect, depth bool) *labelRow {
+	l := &labelRow{pg: d.Postgres()}
+	v := &l.v
+	l.dest = []any{idTarget(d, &v.ID), nullIDTarget(d, &v.ParentID, &l.parent), &v.Name, nullIDTarget(d, &v.OwnerID, &l.owner),
+		timeTarget(d, &v.CreatedAt)}
+	if depth {
+		l.dest = append(l.dest, &l.depth)
+	}
+	return l
+}
+
+func (l *labelRow) scan(r Row) (noetl.LabelNode, error) {
+	if err := r.Scan(l.dest...); err != nil {
+		return noetl.LabelNode{}, err
+	}
+	if l.pg {
+		l.v.CreatedAt = l.v.CreatedAt.UTC()
+		l.v.ParentID, l.v.OwnerID = (*snowflake.ID)(l.parent), (*snowflake.ID)(l.owner)
+	}
+	l.v.Depth = int(l.depth)
+	return l.v, nil
 }

@@ -1,12 +1,12 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
@@ -18,12 +18,19 @@ const labelCols = "id, parent_id, name, owner_id, created_at"
 
 func scanLabel(r Row) (noetl.Label, error) {
 	var v noetl.Label
-	err := scanLabelInto(r, &v)
+	err := r.Scan(&v.ID, &v.ParentID, &v.Name, &v.OwnerID, TimeDest(&v.CreatedAt))
 	return v, err
 }
 
-func scanLabelInto(r Row, v *noetl.Label) error {
-	return r.Scan(&v.ID, nullIDDest{&v.ParentID}, &v.Name, nullIDDest{&v.OwnerID}, TimeDest(&v.CreatedAt))
+// labels collects the rows of a query returning labelCols (and a depth
+// when depth is set) through a reused staging row.
+func (r labelRepo) labels(ctx context.Context, q string, args []any, hint int, depth bool) ([]noetl.LabelNode, error) {
+	row := newLabelRow(r.s.d, depth)
+	return collectInto(ctx, r.s.q, q, args, hint, func(rs Row, v *noetl.LabelNode) error {
+		n, err := row.scan(rs)
+		*v = n
+		return err
+	})
 }
 
 func (r labelRepo) Create(ctx context.Context, in noetl.NewLabel) (noetl.Label, error) {
@@ -120,12 +127,16 @@ func (r labelRepo) up(ctx context.Context, id snowflake.ID) ([]noetl.Label, erro
 			" FROM {label} l JOIN up ON l.id = up.parent_id WHERE up.depth < " + strconv.Itoa(maxLabelDepth) +
 			") SELECT " + labelCols + " FROM up ORDER BY depth DESC"
 	})
-	chain, err := collectInto(ctx, r.s.q, q, []any{id}, 16, scanLabelInto)
+	nodes, err := r.labels(ctx, q, []any{id}, 16, false)
 	if err != nil {
 		return nil, r.s.wrap(err, "label %s", id)
 	}
-	if len(chain) == 0 {
+	if len(nodes) == 0 {
 		return nil, noetl.NewError(noetl.ErrNotFound, "label %s", id)
+	}
+	chain := make([]noetl.Label, len(nodes))
+	for i, n := range nodes {
+		chain[i] = n.Label
 	}
 	if chain[0].ParentID != nil {
 		return nil, fmt.Errorf("label %s: more than %d levels above it: the tree is cyclic", id, maxLabelDepth)
@@ -204,9 +215,7 @@ func (r labelRepo) Subtree(ctx context.Context, id snowflake.ID) ([]noetl.LabelN
 			" FROM {label} l JOIN sub ON l.parent_id = sub.id WHERE sub.depth < " + strconv.Itoa(maxLabelDepth) +
 			") SELECT " + labelCols + ", depth FROM sub"
 	})
-	nodes, err := collectInto(ctx, r.s.q, q, []any{id}, 64, func(row Row, v *noetl.LabelNode) error {
-		return row.Scan(&v.ID, nullIDDest{&v.ParentID}, &v.Name, nullIDDest{&v.OwnerID}, TimeDest(&v.CreatedAt), &v.Depth)
-	})
+	nodes, err := r.labels(ctx, q, []any{id}, 64, true)
 	if err != nil {
 		return nil, r.s.wrap(err, "subtree of label %s", id)
 	}
@@ -217,44 +226,46 @@ func (r labelRepo) Subtree(ctx context.Context, id snowflake.ID) ([]noetl.LabelN
 }
 
 // depthFirst orders the nodes of a subtree rooted at top: pre-order,
-// siblings by name. The non-top nodes are sorted once by (parent, name), so
-// the children of a node are one contiguous run found by binary search: no
-// map and no per-node allocation.
+// siblings by name. Each node's children are threaded through two index
+// arrays (first child, next sibling) in one pass, and only each group of
+// siblings is sorted, when it is visited.
 func depthFirst(top snowflake.ID, nodes []noetl.LabelNode) ([]noetl.LabelNode, error) {
-	root := -1
-	kids := make([]int, 0, len(nodes)-1)
+	at := make(map[snowflake.ID]int32, len(nodes))
+	for i := range nodes {
+		at[nodes[i].ID] = int32(i)
+	}
+	first := make([]int32, len(nodes))
+	next := make([]int32, len(nodes))
+	for i := range first {
+		first[i] = -1
+	}
+	root := int32(-1)
 	for i := range nodes {
 		n := &nodes[i]
-		switch {
-		case n.ID == top:
-			root = i
-		case n.Depth >= maxLabelDepth:
+		if n.ID == top {
+			root = int32(i)
+			continue
+		}
+		if n.Depth >= maxLabelDepth {
 			return nil, fmt.Errorf("label %s: more than %d levels below it: the tree is cyclic", top, maxLabelDepth)
-		default:
-			kids = append(kids, i)
 		}
-	}
-	slices.SortFunc(kids, func(a, b int) int {
-		return cmp.Or(cmp.Compare(*nodes[a].ParentID, *nodes[b].ParentID), cmp.Compare(nodes[a].Name, nodes[b].Name))
-	})
-	childrenOf := func(id snowflake.ID) []int {
-		lo, _ := slices.BinarySearchFunc(kids, id, func(k int, id snowflake.ID) int { return cmp.Compare(*nodes[k].ParentID, id) })
-		hi := lo
-		for hi < len(kids) && *nodes[kids[hi]].ParentID == id {
-			hi++
-		}
-		return kids[lo:hi]
+		p := at[*n.ParentID]
+		next[i], first[p] = first[p], int32(i)
 	}
 	out := make([]noetl.LabelNode, 0, len(nodes))
-	stack := []int{root}
+	stack := []int32{root}
+	var kids []int32
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		out = append(out, nodes[i])
-		k := childrenOf(nodes[i].ID)
-		for j := len(k) - 1; j >= 0; j-- {
-			stack = append(stack, k[j])
+		kids = kids[:0]
+		for k := first[i]; k >= 0; k = next[k] {
+			kids = append(kids, k)
 		}
+		// Pushed in reverse name order, so they pop in name order.
+		slices.SortFunc(kids, func(a, b int32) int { return strings.Compare(nodes[b].Name, nodes[a].Name) })
+		stack = append(stack, kids...)
 	}
 	return out, nil
 }

@@ -13,15 +13,10 @@ type messageRepo struct{ s *Store }
 
 const messageCols = "id, chat_id, sender_type, sender_id, role, content, metadata, created_at"
 
-func scanMessage(r Row) (noetl.Message, error) {
+func (r messageRepo) scanOne(row Row) (noetl.Message, error) {
 	var v noetl.Message
-	err := scanMessageInto(r, &v)
+	err := newMessageRow(r.s.d).scan(row, &v)
 	return v, err
-}
-
-func scanMessageInto(r Row, v *noetl.Message) error {
-	return r.Scan(&v.ID, &v.ChatID, textDest[noetl.SenderType]{&v.SenderType}, nullIDDest{&v.SenderID}, nullTextDest{&v.Role},
-		&v.Content, JSONDest(&v.Metadata), TimeDest(&v.CreatedAt))
 }
 
 // messageInsert is the INSERT ... SELECT head of Post; guard follows it.
@@ -96,7 +91,7 @@ func (r messageRepo) Get(ctx context.Context, actor, id snowflake.ID) (noetl.Mes
 		return "SELECT " + messageCols + " FROM {message} WHERE id = ? AND EXISTS (SELECT 1 FROM {member}" +
 			" WHERE chat_id = (SELECT chat_id FROM {message} WHERE id = ?) AND profile_id = ?)"
 	})
-	v, err := scanMessage(r.s.q.QueryRow(ctx, q, id, id, actor))
+	v, err := r.scanOne(r.s.q.QueryRow(ctx, q, id, id, actor))
 	if err == nil {
 		return v, nil
 	}
@@ -169,7 +164,7 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 		return noetl.Page[noetl.Message]{}, noetl.Invalidf("cursor %q: not a cursor of a %s listing", mq.After, orderName(order))
 	}
 	q, args := r.listSQL(order, has, chatID, actor, cur, limit)
-	items, err := collectInto(ctx, r.s.q, q, args, limit+1, scanMessageInto)
+	items, err := collectInto(ctx, r.s.q, q, args, limit+1, newMessageRow(r.s.d).scan)
 	what := fmt.Sprintf("list messages of chat %s", chatID)
 	if err != nil {
 		return noetl.Page[noetl.Message]{}, r.s.wrap(err, "%s", what)
