@@ -94,6 +94,9 @@ func (r attachmentRepo) List(ctx context.Context, aq noetl.AttachmentQuery) (noe
 	if err != nil {
 		return noetl.Page[noetl.Attachment]{}, err
 	}
+	if err := cursorTime(aq.After, cur[0]); has && err != nil {
+		return noetl.Page[noetl.Attachment]{}, err
+	}
 	col, owner := "chat_id", idOr0(aq.ChatID)
 	if aq.LabelID != nil {
 		col, owner = "label_id", *aq.LabelID

@@ -140,6 +140,19 @@ func (s *Store) count(ctx context.Context, q string, args ...any) (int64, error)
 	return n, err
 }
 
+// maxCursorMicros bounds the time in a keyset cursor (the end of year
+// 9999): a forged cursor beyond it is ErrInvalid here instead of a range
+// error from PostgreSQL.
+const maxCursorMicros = 253402300799999999
+
+// cursorTime checks the time of a decoded keyset cursor.
+func cursorTime(cursor string, us int64) error {
+	if us < 0 || us > maxCursorMicros {
+		return noetl.Invalidf("cursor %q: not a cursor from this list", cursor)
+	}
+	return nil
+}
+
 // idOr0 is an optional id as a parameter that never matches a row: 0.
 func idOr0(id *snowflake.ID) snowflake.ID {
 	if id == nil {

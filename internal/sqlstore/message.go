@@ -163,6 +163,9 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 	if has && cur[0] != int64(order) {
 		return noetl.Page[noetl.Message]{}, noetl.Invalidf("cursor %q: not a cursor of a %s listing", mq.After, orderName(order))
 	}
+	if err := cursorTime(mq.After, cur[1]); has && err != nil {
+		return noetl.Page[noetl.Message]{}, err
+	}
 	q, args := r.listSQL(order, has, chatID, actor, cur, limit)
 	items, err := collectInto(ctx, r.s.q, q, args, limit+1, newMessageRow(r.s.d).scan)
 	what := fmt.Sprintf("list messages of chat %s", chatID)

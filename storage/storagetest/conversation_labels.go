@@ -109,7 +109,7 @@ func testLabels(t *testing.T, h Harness) {
 	}
 	t.Run("NamesHoldAnyCharacterButSlash", func(t *testing.T) {
 		s := h.New(t)
-		for _, name := range []string{"a b", "...", "ünïcødé ✓", `quote"back\slash`, "?%_*", " lead"} {
+		for _, name := range []string{"a b", "...", "ünïcødé ✓", `quote"back\slash`, "?%_*", " lead", "<&>", "tab\there", `$[0]`} {
 			l := mkLabel(t, s, nil, name)
 			got, err := s.Labels().Resolve(ctx(t), "/"+name)
 			require.NoError(t, err, name)

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -191,6 +192,10 @@ func testMessages(t *testing.T, h Harness) {
 		_, err = s.Messages().List(ctx(t), c.ann.ID, c.chat.ID, noetl.MessageQuery{Order: noetl.OldestFirst, After: p.Next})
 		assert.ErrorIs(t, err, noetl.ErrInvalid, "a cursor from the other order")
 		_, err = s.Messages().List(ctx(t), c.ann.ID, c.chat.ID, noetl.MessageQuery{After: "bm90IGEgY3Vyc29y"})
+		assert.ErrorIs(t, err, noetl.ErrInvalid)
+		// A well-formed cursor holding a time no engine can store.
+		forged := base64.RawURLEncoding.EncodeToString([]byte(`[1,9223372036854775807,1]`))
+		_, err = s.Messages().List(ctx(t), c.ann.ID, c.chat.ID, noetl.MessageQuery{After: forged})
 		assert.ErrorIs(t, err, noetl.ErrInvalid)
 		_, err = s.Messages().List(ctx(t), c.ann.ID, c.chat.ID, noetl.MessageQuery{Order: "sideways"})
 		assert.ErrorIs(t, err, noetl.ErrInvalid)
