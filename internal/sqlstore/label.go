@@ -16,10 +16,10 @@ type labelRepo struct{ s *Store }
 
 const labelCols = "id, parent_id, name, owner_id, created_at"
 
-func scanLabel(r Row) (noetl.Label, error) {
-	var v noetl.Label
-	err := r.Scan(&v.ID, &v.ParentID, &v.Name, &v.OwnerID, TimeDest(&v.CreatedAt))
-	return v, err
+// scanOne reads one label through a staging row (see labelRow).
+func (r labelRepo) scanOne(row Row) (noetl.Label, error) {
+	n, err := newLabelRow(r.s.d, false).scan(row)
+	return n.Label, err
 }
 
 // labels collects the rows of a query returning labelCols (and a depth
@@ -92,7 +92,7 @@ func (r labelRepo) nameErr(err error, what string) error {
 
 func (r labelRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Label, error) {
 	q := r.s.d.SQL("label.get", func() string { return "SELECT " + labelCols + " FROM {label} WHERE id = ?" })
-	v, err := scanLabel(r.s.q.QueryRow(ctx, q, id))
+	v, err := r.scanOne(r.s.q.QueryRow(ctx, q, id))
 	return v, r.s.wrap(err, "label %s", id)
 }
 
@@ -110,9 +110,13 @@ func (r labelRepo) Children(ctx context.Context, parentID *snowflake.ID, lq noet
 		return "SELECT " + labelCols + " FROM {label} WHERE COALESCE(parent_id, 0) = ? AND name" + byteOrder(d) +
 			" > ? ORDER BY name" + byteOrder(d) + " LIMIT ?"
 	})
-	items, err := collect(ctx, r.s.q, q, []any{idOr0(parentID), after, limit + 1}, scanLabel)
+	nodes, err := r.labels(ctx, q, []any{idOr0(parentID), after, limit + 1}, limit+1, false)
 	if err != nil {
 		return noetl.Page[noetl.Label]{}, r.s.wrap(err, "list child labels")
+	}
+	items := make([]noetl.Label, len(nodes))
+	for i, n := range nodes {
+		items[i] = n.Label
 	}
 	return pageOf(items, limit, func(v noetl.Label) any { return v.Name }), nil
 }
@@ -200,7 +204,7 @@ func (r labelRepo) Resolve(ctx context.Context, path string) (noetl.Label, error
 			" UNION ALL SELECT l.id, walk.i + 1 FROM walk JOIN {label} l ON l.parent_id = walk.id AND l.name = " + element("walk.i") +
 			") SELECT " + labelCols + " FROM {label} WHERE id = (SELECT id FROM walk WHERE i = ?)"
 	})
-	v, err := scanLabel(r.s.q.QueryRow(ctx, q, string(segs), string(segs), len(names)))
+	v, err := r.scanOne(r.s.q.QueryRow(ctx, q, string(segs), string(segs), len(names)))
 	return v, r.s.wrap(err, "label path %q", path)
 }
 
@@ -280,7 +284,7 @@ func (r labelRepo) Rename(ctx context.Context, id snowflake.ID, name string) (no
 			" AND s.name = ? AND s.id <> ?) RETURNING " + labelCols
 	})
 	what := fmt.Sprintf("rename label %s to %q", id, name)
-	v, err := scanLabel(r.s.q.QueryRow(ctx, q, name, id, id, name, id))
+	v, err := r.scanOne(r.s.q.QueryRow(ctx, q, name, id, id, name, id))
 	if err == nil {
 		return v, nil
 	}
@@ -345,7 +349,7 @@ func (r labelRepo) Move(ctx context.Context, id snowflake.ID, parentID *snowflak
 		q = d.SQL("label.move", func() string {
 			return "UPDATE {label} SET parent_id = ? WHERE id = ? RETURNING " + labelCols
 		})
-		v, err := scanLabel(ts.q.QueryRow(ctx, q, ptrArg(parentID), id))
+		v, err := r.scanOne(ts.q.QueryRow(ctx, q, ptrArg(parentID), id))
 		if err != nil {
 			return r.nameErr(err, what)
 		}
