@@ -268,10 +268,12 @@ type ChatRepo interface {
 	// Get returns the chat with id, or ErrNotFound. It acts for nobody.
 	Get(ctx context.Context, id snowflake.ID) (Chat, error)
 	// List returns the chats in a label (and its whole subtree when
-	// q.Subtree), oldest first, in keyset pages. It acts for nobody.
+	// q.Subtree), oldest first, in keyset pages; an unknown label has none.
+	// It acts for nobody.
 	List(ctx context.Context, q ChatQuery) (Page[Chat], error)
 	// ListForProfile returns the chats profileID is a member of, with its
-	// role in each, by chat id, in keyset pages. It acts for nobody.
+	// role in each, by chat id, in keyset pages (optionally only those where
+	// it has q.Role). It acts for nobody.
 	ListForProfile(ctx context.Context, profileID snowflake.ID, q MembershipQuery) (Page[ChatMembership], error)
 	// Rename changes the chat's name; actor needs ActionRenameChat (admin).
 	Rename(ctx context.Context, actor, id snowflake.ID, name string) (Chat, error)
@@ -351,7 +353,7 @@ type MemberRepo interface {
 	// acts for nobody.
 	Get(ctx context.Context, chatID, profileID snowflake.ID) (Member, error)
 	// List returns a chat's members in the order they joined, in keyset
-	// pages. It acts for nobody.
+	// pages; an unknown chat has none. It acts for nobody.
 	List(ctx context.Context, chatID snowflake.ID, q MemberQuery) (Page[Member], error)
 }
 
@@ -538,7 +540,7 @@ type AttachmentRepo interface {
 	// nobody.
 	Get(ctx context.Context, id snowflake.ID) (Attachment, error)
 	// List returns a chat's or a label's attachments, newest first, in
-	// keyset pages. It acts for nobody.
+	// keyset pages; an unknown chat or label has none. It acts for nobody.
 	List(ctx context.Context, q AttachmentQuery) (Page[Attachment], error)
 	// Delete removes the reference. Its uploader may always delete it;
 	// anyone else needs ActionModerate (admin) in its chat (so an attachment
