@@ -17,7 +17,18 @@
 //     both engines;
 //   - errors wrap one of [ErrNotFound], [ErrConflict], [ErrInvalid],
 //     [ErrReferenced] or [ErrForbidden] with what was wrong; test them with
-//     errors.Is.
+//     errors.Is;
+//   - a method that acts for a profile takes that profile's id (actor) after
+//     the context, or reads it from its input where the profile is the
+//     author of the row it writes (a message's sender, an attachment's
+//     uploader), and refuses with [ErrForbidden] what the permission matrix
+//     ([Action], [MemberRole.Can]) does not allow; a method that acts for
+//     nobody says so.
+//
+// Conversations are a filesystem-like tree of labels ([LabelRepo], paths
+// like "/acme/eng"), chats in labels ([ChatRepo]), members with a role in a
+// chat ([MemberRepo]), messages ([MessageRepo], paged by keyset cursor) and
+// references to files on labels or chats ([AttachmentRepo]).
 //
 // Resources and runtime: [CatalogRepo] versions resources by path
 // (MAJOR.MINOR.PATCH, compared numerically); [CredentialRepo] seals secrets

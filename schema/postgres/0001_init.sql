@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS noetl.label (
 );
 -- Sibling names are unique, the root level included (NULLs are distinct in a plain UNIQUE).
 CREATE UNIQUE INDEX IF NOT EXISTS label_parent_name_uq ON noetl.label ((COALESCE(parent_id, 0)), name);
-CREATE INDEX IF NOT EXISTS label_parent_idx ON noetl.label (parent_id);
+-- (parent_id) per the spec, with name second: each step of a path lookup is one seek.
+CREATE INDEX IF NOT EXISTS label_parent_idx ON noetl.label (parent_id, name);
 
 CREATE TABLE IF NOT EXISTS noetl.chat (
     id         BIGINT PRIMARY KEY DEFAULT noetl.snowflake_id(),

@@ -2,44 +2,17 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
-	"github.com/noetl/noetldb/storage"
-	"github.com/noetl/noetldb/storage/sqlite"
 )
-
-// benchDB opens one SQLite file as a raw *sql.DB and as a store over it, so
-// the store and the raw driver run the same SQL on the same database.
-func benchDB(b *testing.B) (*sql.DB, noetl.Store) {
-	b.Helper()
-	dsn, err := sqlite.DSN(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
-	b.Cleanup(func() { db.Close() })
-	s, err := sqlite.Open(context.Background(), "", storage.WithSQLDB(db), storage.WithShard(4))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return db, s
-}
 
 func BenchmarkProfileGet(b *testing.B) {
 	ctx := context.Background()
-	db, s := benchDB(b)
+	s, db := benchDB(b)
 	p, err := s.Profiles().Create(ctx, noetl.NewProfile{Username: "ann", Email: "ann@example.com", Type: noetl.ProfileUser})
 	if err != nil {
 		b.Fatal(err)
@@ -74,7 +47,7 @@ var seq int
 
 func BenchmarkProfileCreate(b *testing.B) {
 	ctx := context.Background()
-	db, s := benchDB(b)
+	s, db := benchDB(b)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

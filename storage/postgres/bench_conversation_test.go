@@ -1,0 +1,483 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/noetl/noetldb/internal/pgtest"
+	"github.com/noetl/noetldb/internal/sqlstore"
+	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/snowflake"
+	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
+)
+
+// Conversation benchmarks: each store call runs beside the raw pgx pool
+// running the same SQL with the same arguments (taken from what the store
+// sent, through a recorder) on the same database.
+//
+//	go test ./storage/postgres -run '^$' -bench 'Conversation' -benchmem -count 5
+//	NOETL_BENCH_1M=1 go test ./storage/postgres -run '^$' -bench 'ConversationMessages/PageAtEnd' -benchmem -count 3
+
+const benchSchema = "bench"
+
+// recorder wraps a store's DB and records every statement sent through it,
+// inside transactions too. It counts statements for the one-query checks
+// and hands benchmarks the exact SQL and arguments the store used.
+type recorder struct {
+	sqlstore.DB
+	mu    sync.Mutex
+	stmts []recorded
+}
+
+type recorded struct {
+	sql  string
+	args []any
+}
+
+func (r *recorder) add(q string, args []any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stmts = append(r.stmts, recorded{q, slices.Clone(args)})
+}
+
+// take returns the statements recorded since the last take.
+func (r *recorder) take() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.stmts
+	r.stmts = nil
+	return out
+}
+
+func (r *recorder) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	r.add(q, args)
+	return r.DB.Exec(ctx, q, args...)
+}
+
+func (r *recorder) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	r.add(q, args)
+	return r.DB.Query(ctx, q, args...)
+}
+
+func (r *recorder) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	r.add(q, args)
+	return r.DB.QueryRow(ctx, q, args...)
+}
+
+func (r *recorder) Begin(ctx context.Context) (sqlstore.Tx, error) {
+	tx, err := r.DB.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return recTx{Tx: tx, r: r}, nil
+}
+
+type recTx struct {
+	sqlstore.Tx
+	r *recorder
+}
+
+func (t recTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	t.r.add(q, args)
+	return t.Tx.Exec(ctx, q, args...)
+}
+
+func (t recTx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	t.r.add(q, args)
+	return t.Tx.Query(ctx, q, args...)
+}
+
+func (t recTx) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	t.r.add(q, args)
+	return t.Tx.QueryRow(ctx, q, args...)
+}
+
+// recordingStore returns a store over st's own pool whose every statement
+// goes through a recorder.
+func recordingStore(t testing.TB, st noetl.Store) (noetl.Store, *recorder) {
+	t.Helper()
+	inner, ok := st.(*sqlstore.Store).Querier().(sqlstore.DB)
+	require.True(t, ok)
+	rec := &recorder{DB: inner}
+	rs, err := sqlstore.New(sqlstore.Config{Dialect: postgres.NewDialect(benchSchema), DB: rec, IDs: st.IDs()})
+	require.NoError(t, err)
+	return rs, rec
+}
+
+// one runs call through the recorder and returns the single statement it
+// sent, failing when it sent any other number.
+func one(t testing.TB, rec *recorder, what string, call func() error) recorded {
+	t.Helper()
+	rec.take()
+	require.NoError(t, call(), what)
+	got := rec.take()
+	require.Len(t, got, 1, "%s sent %d statements", what, len(got))
+	return got[0]
+}
+
+// benchDB opens a fresh database as a store and as the raw pgx pool under it.
+func benchDB(t testing.TB) (noetl.Store, *pgxpool.Pool) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	st, err := postgres.Open(context.Background(), "", storage.WithPool(pool), storage.WithSchema(benchSchema),
+		storage.WithShard(5), storage.WithPasswordCost(4))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st, pool
+}
+
+// copyRows writes rows with COPY and refreshes the table's statistics, as
+// autovacuum would soon after a bulk load.
+func copyRows(t testing.TB, pool *pgxpool.Pool, table string, cols []string, n int, row func(i int) []any) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := pool.CopyFrom(ctx, pgx.Identifier{benchSchema, table}, cols,
+		pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
+	require.NoError(t, err)
+	require.EqualValues(t, n, got)
+	_, err = pool.Exec(ctx, "ANALYZE "+benchSchema+"."+table)
+	require.NoError(t, err)
+}
+
+// labelTree is a seeded tree: its root, its size, and its deepest label
+// with that label's path.
+type labelTree struct {
+	root, deepest snowflake.ID
+	path          string
+	total         int
+}
+
+// levelSizes is the shape of the benchmark tree: 10 levels, 10,000 labels,
+// branching by 4 near the root and thinning towards the leaves.
+var levelSizes = []int{1, 4, 16, 64, 256, 1024, 1500, 2000, 2500, 2635}
+
+// seedLabelTree writes the levelSizes tree with COPY: the j-th label of a
+// level goes under the (j mod n)-th label of the level above.
+func seedLabelTree(t testing.TB, st noetl.Store, pool *pgxpool.Pool) labelTree {
+	t.Helper()
+	at := time.Now().UTC()
+	var rows [][]any
+	var prev []snowflake.ID
+	names := map[snowflake.ID]string{}
+	parentOf := map[snowflake.ID]snowflake.ID{}
+	for _, count := range levelSizes {
+		cur := make([]snowflake.ID, count)
+		for j := range cur {
+			cur[j] = st.IDs().MustNext()
+			name := fmt.Sprintf("n%d", j)
+			var parent *int64
+			if prev != nil {
+				p := prev[j%len(prev)]
+				parentOf[cur[j]] = p
+				parent = ptr(int64(p))
+			}
+			rows = append(rows, []any{int64(cur[j]), parent, name, nil, at})
+			names[cur[j]] = name
+		}
+		prev = cur
+	}
+	copyRows(t, pool, "label", []string{"id", "parent_id", "name", "owner_id", "created_at"}, len(rows), func(i int) []any { return rows[i] })
+	deepest := prev[len(prev)-1]
+	var segs []string
+	root := deepest
+	for id := deepest; ; {
+		segs = append(segs, names[id])
+		p, ok := parentOf[id]
+		if !ok {
+			root = id
+			break
+		}
+		id = p
+	}
+	slices.Reverse(segs)
+	require.Len(t, segs, len(levelSizes))
+	return labelTree{root: root, deepest: deepest, path: "/" + strings.Join(segs, "/"), total: len(rows)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// The checked-by item: on a tree 10 levels deep with 10,000 labels, subtree,
+// path resolution, path and ancestors are each one statement. The recorder
+// sees every statement the store sends, transactions included; chat creation
+// is the control that it counts more than one when there is more than one.
+func TestLabelTreeQueriesAreOneStatement(t *testing.T) {
+	st, pool := benchDB(t)
+	tree := seedLabelTree(t, st, pool)
+	rs, rec := recordingStore(t, st)
+	ctx := context.Background()
+
+	s := one(t, rec, "Subtree", func() error {
+		nodes, err := rs.Labels().Subtree(ctx, tree.root)
+		require.Len(t, nodes, tree.total)
+		require.Equal(t, 9, nodes[len(nodes)-1].Depth)
+		return err
+	})
+	t.Logf("Subtree of %d labels: 1 statement: %s", tree.total, s.sql)
+	s = one(t, rec, "Resolve", func() error {
+		l, err := rs.Labels().Resolve(ctx, tree.path)
+		require.Equal(t, tree.deepest, l.ID)
+		return err
+	})
+	t.Logf("Resolve %s: 1 statement: %s %v", tree.path, s.sql, s.args)
+	s = one(t, rec, "Path", func() error {
+		p, err := rs.Labels().Path(ctx, tree.deepest)
+		require.Equal(t, tree.path, p)
+		return err
+	})
+	t.Logf("Path: 1 statement: %s", s.sql)
+	one(t, rec, "Ancestors", func() error {
+		a, err := rs.Labels().Ancestors(ctx, tree.deepest)
+		require.Len(t, a, 9)
+		return err
+	})
+	one(t, rec, "Resolve of a missing path", func() error {
+		_, err := rs.Labels().Resolve(ctx, tree.path+"x")
+		require.ErrorIs(t, err, noetl.ErrNotFound)
+		return nil
+	})
+
+	ann, err := rs.Profiles().Create(ctx, noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
+	require.NoError(t, err)
+	rec.take()
+	_, err = rs.Chats().Create(ctx, ann.ID, noetl.NewChat{LabelID: tree.root, Name: "control"})
+	require.NoError(t, err)
+	require.Len(t, rec.take(), 2, "the control: creating a chat is two statements (chat, owner member)")
+}
+
+// rawRows runs a recorded query on the raw pool and scans every row into
+// dest's values.
+func rawRows(b *testing.B, pool *pgxpool.Pool, r recorded, dest ...any) int {
+	rows, err := pool.Query(context.Background(), r.sql, r.args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	rows.Close()
+	return n
+}
+
+// labelDest is where the raw driver scans a label row.
+type labelDest struct {
+	id            int64
+	parent, owner *int64
+	name          string
+	created       time.Time
+	depth         int
+}
+
+func (l *labelDest) cols() []any {
+	return []any{&l.id, &l.parent, &l.name, &l.owner, &l.created}
+}
+
+func BenchmarkConversationLabels(b *testing.B) {
+	st, pool := benchDB(b)
+	tree := seedLabelTree(b, st, pool)
+	rs, rec := recordingStore(b, st)
+	ctx := context.Background()
+
+	b.Run("Resolve10Segments", func(b *testing.B) {
+		r := one(b, rec, "Resolve", func() error { _, err := rs.Labels().Resolve(ctx, tree.path); return err })
+		b.Run("store", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := st.Labels().Resolve(ctx, tree.path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("raw", func(b *testing.B) {
+			var l labelDest
+			for b.Loop() {
+				if err := pool.QueryRow(ctx, r.sql, r.args...).Scan(l.cols()...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("Subtree10000", func(b *testing.B) {
+		r := one(b, rec, "Subtree", func() error { _, err := rs.Labels().Subtree(ctx, tree.root); return err })
+		b.Run("store", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := st.Labels().Subtree(ctx, tree.root); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("raw", func(b *testing.B) {
+			var l labelDest
+			dest := append(l.cols(), &l.depth)
+			for b.Loop() {
+				if n := rawRows(b, pool, r, dest...); n != tree.total {
+					b.Fatalf("%d rows", n)
+				}
+			}
+		})
+	})
+	b.Run("Path10Levels", func(b *testing.B) {
+		r := one(b, rec, "Path", func() error { _, err := rs.Labels().Path(ctx, tree.deepest); return err })
+		b.Run("store", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := st.Labels().Path(ctx, tree.deepest); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("raw", func(b *testing.B) {
+			var l labelDest
+			for b.Loop() {
+				rawRows(b, pool, r, l.cols()...)
+			}
+		})
+	})
+}
+
+// seedMessages writes n messages from sender into chat with COPY, one
+// millisecond apart, ending a day ago.
+func seedMessages(t testing.TB, st noetl.Store, pool *pgxpool.Pool, chat, sender snowflake.ID, n int) {
+	t.Helper()
+	start := time.Now().UTC().Add(-24*time.Hour - time.Duration(n)*time.Millisecond).Truncate(time.Microsecond)
+	copyRows(t, pool, "message", []string{"id", "chat_id", "sender_type", "sender_id", "content", "created_at"}, n, func(i int) []any {
+		return []any{int64(st.IDs().MustNext()), int64(chat), "user", int64(sender), fmt.Sprintf("seeded message %d", i),
+			start.Add(time.Duration(i) * time.Millisecond)}
+	})
+}
+
+// endCursor is the newest-first cursor whose page is the last one: the
+// limit oldest messages of the chat.
+func endCursor(b *testing.B, st noetl.Store, actor, chat snowflake.ID, limit int) string {
+	p, err := st.Messages().List(context.Background(), actor, chat, noetl.MessageQuery{Order: noetl.OldestFirst, Limit: limit + 1})
+	require.NoError(b, err)
+	m := p.Items[limit]
+	return sqlstore.EncodeCursor([3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
+}
+
+// messageDest is where the raw driver scans a message row.
+type messageDest struct {
+	id, chat      int64
+	kind, content string
+	sender        *int64
+	role          *string
+	meta          []byte
+	created       time.Time
+}
+
+func (m *messageDest) cols() []any {
+	return []any{&m.id, &m.chat, &m.kind, &m.sender, &m.role, &m.content, &m.meta, &m.created}
+}
+
+func BenchmarkConversationMessages(b *testing.B) {
+	st, pool := benchDB(b)
+	ctx := context.Background()
+	ann, err := st.Profiles().Create(ctx, noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
+	require.NoError(b, err)
+	label, err := st.Labels().Create(ctx, noetl.NewLabel{Name: "bench"})
+	require.NoError(b, err)
+	chat := func(name string, messages int) snowflake.ID {
+		c, err := st.Chats().Create(ctx, ann.ID, noetl.NewChat{LabelID: label.ID, Name: name})
+		require.NoError(b, err)
+		if messages > 0 {
+			seedMessages(b, st, pool, c.ID, ann.ID, messages)
+		}
+		return c.ID
+	}
+	rs, rec := recordingStore(b, st)
+
+	b.Run("Post", func(b *testing.B) {
+		posts := chat("posts", 0)
+		in := noetl.NewMessage{ChatID: posts, SenderType: noetl.SenderUser, SenderID: &ann.ID, Content: "hello, world"}
+		r := one(b, rec, "Post", func() error { _, err := rs.Messages().Post(ctx, in); return err })
+		b.Run("store", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := st.Messages().Post(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("raw", func(b *testing.B) {
+			args := slices.Clone(r.args)
+			for b.Loop() {
+				args[0] = st.IDs().MustNext()
+				if _, err := pool.Exec(ctx, r.sql, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+
+	big := chat("100k", 100_000)
+	for _, page := range []struct {
+		name  string
+		after string
+	}{{"First", ""}, {"End", endCursor(b, st, ann.ID, big, 50)}} {
+		b.Run("Page50Of100k"+page.name, func(b *testing.B) {
+			q := noetl.MessageQuery{Limit: 50, After: page.after}
+			r := one(b, rec, "List", func() error { _, err := rs.Messages().List(ctx, ann.ID, big, q); return err })
+			b.Run("store", func(b *testing.B) {
+				for b.Loop() {
+					p, err := st.Messages().List(ctx, ann.ID, big, q)
+					if err != nil || len(p.Items) != 50 {
+						b.Fatal(err, len(p.Items))
+					}
+				}
+			})
+			b.Run("raw", func(b *testing.B) {
+				var m messageDest
+				for b.Loop() {
+					if n := rawRows(b, pool, r, m.cols()...); n < 50 {
+						b.Fatalf("%d rows", n)
+					}
+				}
+			})
+		})
+	}
+
+	// The last page of a chat costs the same whatever its length: compare a
+	// 1,000-message chat with a 1,000,000-message one (seeded only when
+	// NOETL_BENCH_1M=1) or, by default, a 100,000 one.
+	sizes := []struct {
+		name string
+		n    int
+	}{{"1k", 1000}, {"100k", 0}}
+	if os.Getenv("NOETL_BENCH_1M") == "1" {
+		sizes = append(sizes, struct {
+			name string
+			n    int
+		}{"1M", 1_000_000})
+	}
+	for _, size := range sizes {
+		id := big
+		if size.n > 0 {
+			id = chat(size.name, size.n)
+		}
+		q := noetl.MessageQuery{Limit: 50, After: endCursor(b, st, ann.ID, id, 50)}
+		b.Run("PageAtEnd/"+size.name, func(b *testing.B) {
+			for b.Loop() {
+				p, err := st.Messages().List(ctx, ann.ID, id, q)
+				if err != nil || len(p.Items) != 50 || p.Next != "" {
+					b.Fatal(err, len(p.Items), p.Next)
+				}
+			}
+		})
+	}
+}
