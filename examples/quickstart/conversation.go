@@ -24,7 +24,7 @@ func (t *tour) person(name string, typ noetl.ProfileType) (noetl.Profile, error)
 	if p, ok := t.state[name].(noetl.Profile); ok {
 		return p, nil
 	}
-	p, err := t.store.Profiles().Create(t.ctx, noetl.NewProfile{Username: name, Type: typ})
+	p, err := t.store.Profiles().Create(t.ctx, noetl.NewProfile{Username: t.unique(name), Type: typ})
 	if err != nil {
 		return noetl.Profile{}, err
 	}
@@ -37,7 +37,7 @@ func tourLabels(t *tour) error {
 	mk := func(parent *snowflake.ID, name string) (noetl.Label, error) {
 		return t.store.Labels().Create(t.ctx, noetl.NewLabel{ParentID: parent, Name: name})
 	}
-	acme, err := mk(nil, "acme")
+	acme, err := mk(nil, t.unique("acme"))
 	if err != nil {
 		return err
 	}
@@ -54,6 +54,7 @@ func tourLabels(t *tour) error {
 		}
 	}
 	t.state["eng"] = eng
+	t.state["engPath"] = "/" + acme.Name + "/eng"
 	nodes, err := t.store.Labels().Subtree(t.ctx, acme.ID) // one recursive query
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func tourLabels(t *tour) error {
 	for _, n := range nodes {
 		t.printf("%s%s/\n", strings.Repeat("    ", n.Depth), n.Name)
 	}
-	backend, err := t.store.Labels().Resolve(t.ctx, "/acme/eng/backend")
+	backend, err := t.store.Labels().Resolve(t.ctx, "/"+acme.Name+"/eng/backend")
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func tourLabels(t *tour) error {
 	if err != nil {
 		return err
 	}
-	t.printf("resolved /acme/eng/backend to label %s, whose path is %s\n", backend.ID, path)
+	t.printf("resolved /%s/eng/backend to label %s, whose path is %s\n", acme.Name, backend.ID, path)
 	return nil
 }
 
@@ -107,7 +108,7 @@ func tourChat(t *tour) error {
 		return err
 	}
 	names := map[snowflake.ID]string{ann.ID: "ann", bob.ID: "bob", cat.ID: "cat"}
-	t.printf("chat %q in /acme/eng:\n", chat.Name)
+	t.printf("chat %q in %s:\n", chat.Name, t.state["engPath"])
 	for _, m := range members.Items {
 		var may []string
 		for _, a := range noetl.Actions {
