@@ -204,7 +204,7 @@ func ExampleCatalogRepo() {
 	// latest 0.1.1: steps: [start, load, end]
 	// version 0.1.1
 	// version 0.1.0
-	// true register "etl/nightly" version 0.1.0: already registered: conflict
+	// true register catalog "etl/nightly" version 0.1.0: already registered: conflict
 }
 
 // Schedules run a playbook on a cron expression (read in a timezone) or an
@@ -330,7 +330,7 @@ func ExampleEventRepo() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("%d events over %s, %.1f s in loop iterations\n", sum.Events, sum.LastAt.Sub(*sum.FirstAt), sum.Duration)
+	fmt.Printf("%d events over %s, durations sum to %.1f s\n", sum.Events, sum.LastAt.Sub(*sum.FirstAt), sum.Duration)
 	for _, status := range slices.Sorted(maps.Keys(sum.ByStatus)) {
 		fmt.Println(status, sum.ByStatus[status])
 	}
@@ -338,4 +338,23 @@ func ExampleEventRepo() {
 		fmt.Println("latest of", *e.NodeID+":", *e.EventType, *e.Status)
 	}
 	// Output:
+	// execution_start RUNNING
+	// step_start      RUNNING   start
+	// step_end        COMPLETED start
+	// loop_start      RUNNING   fetch
+	// iteration_end   COMPLETED fetch [0] Oslo
+	// iteration_end   FAILED    fetch [1] Lima
+	// iteration_end   COMPLETED fetch [1] Lima
+	// iteration_end   COMPLETED fetch [2] Pune
+	// loop_end        COMPLETED fetch
+	// step_start      RUNNING   end
+	// step_end        COMPLETED end
+	// execution_end   COMPLETED
+	// 12 events over 4s, durations sum to 2.0 s
+	// COMPLETED 7
+	// FAILED 1
+	// RUNNING 4
+	// latest of end: step_end COMPLETED
+	// latest of fetch: loop_end COMPLETED
+	// latest of start: step_end COMPLETED
 }
