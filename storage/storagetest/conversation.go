@@ -127,24 +127,6 @@ func takeSnapshot(t *testing.T, s noetl.Store) snapshot {
 	return snap
 }
 
-// allPages follows Next until the last page and returns every item.
-func allPages[T any](t *testing.T, list func(after string) (noetl.Page[T], error)) []T {
-	t.Helper()
-	out := []T{}
-	after := ""
-	for pages := 0; ; pages++ {
-		require.Less(t, pages, 10000, "paging does not end")
-		p, err := list(after)
-		require.NoError(t, err)
-		require.NotNil(t, p.Items)
-		out = append(out, p.Items...)
-		if p.Next == "" {
-			return out
-		}
-		after = p.Next
-	}
-}
-
 // unchanged runs a refused call and checks that it failed with want and
 // that the store is exactly as it was.
 func unchanged(t *testing.T, s noetl.Store, want error, call func() error) error {

@@ -192,19 +192,13 @@ func testCredentials(t *testing.T, h Harness) {
 		}
 		all := func(q noetl.CredentialQuery) []string {
 			var out []string
-			for pages := 0; ; pages++ {
-				require.Less(t, pages, 10)
-				p, err := s.Credentials().List(ctx(t), q)
-				require.NoError(t, err)
-				assert.NotNil(t, p.Items)
-				for _, c := range p.Items {
-					out = append(out, c.Name)
-				}
-				if p.Next == "" {
-					return out
-				}
-				q.After = p.Next
+			for _, c := range allPages(t, func(after string) (noetl.Page[noetl.Credential], error) {
+				q.After = after
+				return s.Credentials().List(ctx(t), q)
+			}) {
+				out = append(out, c.Name)
 			}
+			return out
 		}
 		assert.Equal(t, []string{"gcs", "pg_a", "pg_b", "slack"}, all(noetl.CredentialQuery{Limit: 3}))
 		assert.Equal(t, []string{"pg_a", "pg_b"}, all(noetl.CredentialQuery{Type: "postgres", Limit: 1}))

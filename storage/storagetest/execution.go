@@ -172,20 +172,13 @@ func testWorkflows(t *testing.T, h Harness) {
 		require.NoError(t, s.Workflows().Add(ctx(t), steps...))
 		require.NoError(t, s.Workflows().Add(ctx(t), noetl.WorkflowStep{ExecutionID: other, StepID: "a"}))
 		var got []string
-		q := noetl.StepQuery{Limit: 3}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Workflows().List(ctx(t), exec, q)
-			require.NoError(t, err)
+		for _, v := range allPages(t, func(after string) (noetl.Page[noetl.WorkflowStep], error) {
+			p, err := s.Workflows().List(ctx(t), exec, noetl.StepQuery{Limit: 3, After: after})
 			assert.LessOrEqual(t, len(p.Items), 3)
-			for _, v := range p.Items {
-				assert.Equal(t, exec, v.ExecutionID)
-				got = append(got, v.StepID)
-			}
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
+			return p, err
+		}) {
+			assert.Equal(t, exec, v.ExecutionID)
+			got = append(got, v.StepID)
 		}
 		assert.Equal(t, []string{"a", "b", "c", "d", "e", "f", "g"}, got)
 	})
@@ -361,18 +354,9 @@ func testTransitions(t *testing.T, h Harness) {
 		in := []noetl.Transition{tr(exec, "b", "c", ""), tr(exec, "a", "b", "y"), tr(exec, "a", "b", "x"), tr(exec, "a", "c", ""), tr(exec, "c", "end", "")}
 		require.NoError(t, s.Transitions().Add(ctx(t), in...))
 		want := []noetl.Transition{in[2], in[1], in[3], in[0], in[4]}
-		var got []noetl.Transition
-		q := noetl.TransitionQuery{Limit: 2}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Transitions().List(ctx(t), exec, q)
-			require.NoError(t, err)
-			got = append(got, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
-		}
+		got := allPages(t, func(after string) (noetl.Page[noetl.Transition], error) {
+			return s.Transitions().List(ctx(t), exec, noetl.TransitionQuery{Limit: 2, After: after})
+		})
 		assert.Equal(t, want, got)
 	})
 	t.Run("ListFromOneStep", func(t *testing.T) {
@@ -381,19 +365,11 @@ func testTransitions(t *testing.T, h Harness) {
 		other := newWorkload(t, s)
 		require.NoError(t, s.Transitions().Add(ctx(t), tr(exec, "a", "c", ""), tr(exec, "a", "b", ""), tr(exec, "b", "c", ""), tr(other, "a", "z", "")))
 		var got []string
-		q := noetl.TransitionQuery{Limit: 1}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Transitions().ListFrom(ctx(t), exec, "a", q)
-			require.NoError(t, err)
-			for _, v := range p.Items {
-				assert.Equal(t, "a", v.FromStep)
-				got = append(got, v.ToStep)
-			}
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
+		for _, v := range allPages(t, func(after string) (noetl.Page[noetl.Transition], error) {
+			return s.Transitions().ListFrom(ctx(t), exec, "a", noetl.TransitionQuery{Limit: 1, After: after})
+		}) {
+			assert.Equal(t, "a", v.FromStep)
+			got = append(got, v.ToStep)
 		}
 		assert.Equal(t, []string{"b", "c"}, got)
 		p, err := s.Transitions().ListFrom(ctx(t), exec, "zzz", noetl.TransitionQuery{})
@@ -508,19 +484,11 @@ func testExecutions(t *testing.T, h Harness) {
 			{ExecutionID: execs[1], Timestamp: execAt(22)}, // no status: not the latest status
 			{ExecutionID: execs[3], Status: ptr("FAILED"), Timestamp: execAt(23)},
 		}))
-		var got []noetl.ExecutionInfo
-		q := noetl.ExecutionQuery{Limit: 2}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Executions().List(ctx(t), q)
-			require.NoError(t, err)
+		got := allPages(t, func(after string) (noetl.Page[noetl.ExecutionInfo], error) {
+			p, err := s.Executions().List(ctx(t), noetl.ExecutionQuery{Limit: 2, After: after})
 			assert.LessOrEqual(t, len(p.Items), 2)
-			got = append(got, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
-		}
+			return p, err
+		})
 		var ids []snowflake.ID
 		for _, e := range got {
 			ids = append(ids, e.ExecutionID)

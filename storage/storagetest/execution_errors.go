@@ -186,19 +186,11 @@ func testErrorLog(t *testing.T, h Harness) {
 			require.NoError(t, err)
 			want = append([]snowflake.ID{e.ErrorID}, want...)
 		}
-		var got []snowflake.ID
-		q := noetl.ErrorLogQuery{Limit: 3}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Errors().List(ctx(t), q)
-			require.NoError(t, err)
+		got := errorIDs(allPages(t, func(after string) (noetl.Page[noetl.ErrorLog], error) {
+			p, err := s.Errors().List(ctx(t), noetl.ErrorLogQuery{Limit: 3, After: after})
 			assert.LessOrEqual(t, len(p.Items), 3)
-			got = append(got, errorIDs(p.Items)...)
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
-		}
+			return p, err
+		}))
 		assert.Equal(t, want, got)
 	})
 	t.Run("ListInvalidQueries", func(t *testing.T) {

@@ -183,18 +183,14 @@ func testEvents(t *testing.T, h Harness) {
 			require.Greater(t, batch[i].EventID, batch[i-1].EventID, "ids increase along the slice")
 			require.False(t, batch[i].Timestamp.IsZero())
 		}
-		var got []noetl.Event
-		q := noetl.EventQuery{Limit: 500}
-		for pages := 0; ; pages++ {
+		// 1200 events in pages of 500: ten pages at most, so a Limit above
+		// the default is honoured.
+		pages := 0
+		got := allPages(t, func(after string) (noetl.Page[noetl.Event], error) {
 			require.Less(t, pages, 10)
-			p, err := s.Events().List(ctx(t), exec, q)
-			require.NoError(t, err)
-			got = append(got, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
-		}
+			pages++
+			return s.Events().List(ctx(t), exec, noetl.EventQuery{Limit: 500, After: after})
+		})
 		require.Len(t, got, len(batch))
 		byID := map[snowflake.ID]noetl.Event{}
 		for i, e := range got {
@@ -353,22 +349,15 @@ func testEvents(t *testing.T, h Harness) {
 			batch[i] = noetl.Event{ExecutionID: exec, Status: ptr(st)}
 		}
 		require.NoError(t, s.Events().AppendBatch(ctx(t), batch))
-		var got, want []snowflake.ID
+		var want []snowflake.ID
 		for i := 0; i < len(batch); i += 2 {
 			want = append(want, batch[i].EventID)
 		}
-		q := noetl.EventQuery{Status: "COMPLETED", Limit: 4}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Events().List(ctx(t), exec, q)
-			require.NoError(t, err)
+		got := eventIDs(allPages(t, func(after string) (noetl.Page[noetl.Event], error) {
+			p, err := s.Events().List(ctx(t), exec, noetl.EventQuery{Status: "COMPLETED", Limit: 4, After: after})
 			assert.LessOrEqual(t, len(p.Items), 4)
-			got = append(got, eventIDs(p.Items)...)
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
-		}
+			return p, err
+		}))
 		assert.Equal(t, want, got)
 	})
 	t.Run("ListBadCursorOrLimitIsInvalid", func(t *testing.T) {
@@ -392,19 +381,11 @@ func testEvents(t *testing.T, h Harness) {
 		}
 		require.NoError(t, s.Events().AppendBatch(ctx(t), batch))
 		var got []int
-		q := noetl.EventQuery{Limit: 2}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Events().Children(ctx(t), exec, loop.EventID, q)
-			require.NoError(t, err)
-			for _, e := range p.Items {
-				assert.Equal(t, loop.EventID, *e.ParentEventID)
-				got = append(got, *e.CurrentIndex)
-			}
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
+		for _, e := range allPages(t, func(after string) (noetl.Page[noetl.Event], error) {
+			return s.Events().Children(ctx(t), exec, loop.EventID, noetl.EventQuery{Limit: 2, After: after})
+		}) {
+			assert.Equal(t, loop.EventID, *e.ParentEventID)
+			got = append(got, *e.CurrentIndex)
 		}
 		assert.Equal(t, []int{0, 1, 2, 3, 4}, got)
 		p, err := s.Events().Children(ctx(t), exec, batch[1].EventID, noetl.EventQuery{})

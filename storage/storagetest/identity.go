@@ -94,19 +94,12 @@ func testRoles(t *testing.T, h Harness) {
 			require.NoError(t, err)
 		}
 		var names []string
-		q := noetl.RoleQuery{Limit: 2}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Roles().List(ctx(t), q)
-			require.NoError(t, err)
+		for _, r := range allPages(t, func(after string) (noetl.Page[noetl.Role], error) {
+			p, err := s.Roles().List(ctx(t), noetl.RoleQuery{Limit: 2, After: after})
 			assert.LessOrEqual(t, len(p.Items), 2)
-			for _, r := range p.Items {
-				names = append(names, r.Name)
-			}
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
+			return p, err
+		}) {
+			names = append(names, r.Name)
 		}
 		assert.Equal(t, []string{"admin", "beta", "bot", "omega", "user", "zeta"}, names)
 	})
@@ -276,18 +269,10 @@ func testProfiles(t *testing.T, h Harness) {
 			want = append(want, newProfile(t, s, fmt.Sprintf("u%02d", i)).ID)
 		}
 		var got []snowflake.ID
-		q := noetl.ProfileQuery{Limit: 3}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Profiles().List(ctx(t), q)
-			require.NoError(t, err)
-			for _, v := range p.Items {
-				got = append(got, v.ID)
-			}
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
+		for _, v := range allPages(t, func(after string) (noetl.Page[noetl.Profile], error) {
+			return s.Profiles().List(ctx(t), noetl.ProfileQuery{Limit: 3, After: after})
+		}) {
+			got = append(got, v.ID)
 		}
 		assert.Equal(t, want, got)
 	})
@@ -471,19 +456,11 @@ func testSessions(t *testing.T, h Harness) {
 		_, err := s.Sessions().Open(ctx(t), noetl.NewSession{ProfileID: other.ID, SessionType: noetl.SessionUser})
 		require.NoError(t, err)
 		var got []snowflake.ID
-		q := noetl.SessionQuery{Limit: 2}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			page, err := s.Sessions().ListActive(ctx(t), p.ID, q)
-			require.NoError(t, err)
-			for _, v := range page.Items {
-				assert.Equal(t, p.ID, v.ProfileID)
-				got = append(got, v.ID)
-			}
-			if page.Next == "" {
-				break
-			}
-			q.After = page.Next
+		for _, v := range allPages(t, func(after string) (noetl.Page[noetl.Session], error) {
+			return s.Sessions().ListActive(ctx(t), p.ID, noetl.SessionQuery{Limit: 2, After: after})
+		}) {
+			assert.Equal(t, p.ID, v.ProfileID)
+			got = append(got, v.ID)
 		}
 		want := []snowflake.ID{open[3], open[2], open[1], open[0]}
 		assert.Equal(t, want, got)

@@ -167,19 +167,12 @@ func testResources(t *testing.T, h Harness) {
 			require.NoError(t, err)
 		}
 		var names []string
-		q := noetl.ResourceQuery{Limit: 2}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Resources().List(ctx(t), q)
-			require.NoError(t, err)
+		for _, r := range allPages(t, func(after string) (noetl.Page[noetl.Resource], error) {
+			p, err := s.Resources().List(ctx(t), noetl.ResourceQuery{Limit: 2, After: after})
 			assert.LessOrEqual(t, len(p.Items), 2)
-			for _, r := range p.Items {
-				names = append(names, r.Name)
-			}
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
+			return p, err
+		}) {
+			names = append(names, r.Name)
 		}
 		assert.Equal(t, []string{"agent", "dataset", "model", "playbook", "secret"}, names)
 		_, err := s.Resources().List(ctx(t), noetl.ResourceQuery{After: "%%%"})
@@ -370,20 +363,13 @@ func testCatalog(t *testing.T, h Harness) {
 		}
 		registerAt(t, s, "q", "")
 		var got []string
-		q := noetl.VersionQuery{Limit: 5}
-		for pages := 0; ; pages++ {
-			require.Less(t, pages, 10)
-			p, err := s.Catalog().Versions(ctx(t), "p", q)
-			require.NoError(t, err)
+		for _, e := range allPages(t, func(after string) (noetl.Page[noetl.CatalogEntry], error) {
+			p, err := s.Catalog().Versions(ctx(t), "p", noetl.VersionQuery{Limit: 5, After: after})
 			assert.LessOrEqual(t, len(p.Items), 5)
-			for _, e := range p.Items {
-				assert.Equal(t, "p", e.ResourcePath)
-				got = append(got, e.ResourceVersion)
-			}
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
+			return p, err
+		}) {
+			assert.Equal(t, "p", e.ResourcePath)
+			got = append(got, e.ResourceVersion)
 		}
 		assert.Equal(t, []string{"0.1.11", "0.1.10", "0.1.9", "0.1.8", "0.1.7", "0.1.6", "0.1.5", "0.1.4", "0.1.3", "0.1.2", "0.1.1", "0.1.0"}, got)
 		p, err := s.Catalog().Versions(ctx(t), "unknown", noetl.VersionQuery{})
@@ -406,19 +392,13 @@ func testCatalog(t *testing.T, h Harness) {
 		add("b/z", "playbook", "")
 		all := func(q noetl.CatalogQuery) []string {
 			var out []string
-			for pages := 0; ; pages++ {
-				require.Less(t, pages, 20)
-				p, err := s.Catalog().List(ctx(t), q)
-				require.NoError(t, err)
-				assert.NotNil(t, p.Items)
-				for _, e := range p.Items {
-					out = append(out, e.ResourcePath+"@"+e.ResourceVersion)
-				}
-				if p.Next == "" {
-					return out
-				}
-				q.After = p.Next
+			for _, e := range allPages(t, func(after string) (noetl.Page[noetl.CatalogEntry], error) {
+				q.After = after
+				return s.Catalog().List(ctx(t), q)
+			}) {
+				out = append(out, e.ResourcePath+"@"+e.ResourceVersion)
 			}
+			return out
 		}
 		assert.Equal(t, []string{"a/x@0.1.9", "a/x@0.1.10", "a/y@0.1.0", "ab/z@0.1.0", "b/z@0.1.0"}, all(noetl.CatalogQuery{Limit: 2}))
 		assert.Equal(t, []string{"a/x@0.1.9", "a/x@0.1.10", "ab/z@0.1.0", "b/z@0.1.0"}, all(noetl.CatalogQuery{Type: "playbook", Limit: 1}))

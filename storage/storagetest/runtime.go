@@ -174,19 +174,13 @@ func testRuntimes(t *testing.T, h Harness) {
 		}
 		all := func(q noetl.RuntimeQuery) []string {
 			var out []string
-			for pages := 0; ; pages++ {
-				require.Less(t, pages, 10)
-				p, err := s.Runtimes().List(ctx(t), q)
-				require.NoError(t, err)
-				assert.NotNil(t, p.Items)
-				for _, r := range p.Items {
-					out = append(out, r.Name)
-				}
-				if p.Next == "" {
-					return out
-				}
-				q.After = p.Next
+			for _, r := range allPages(t, func(after string) (noetl.Page[noetl.Runtime], error) {
+				q.After = after
+				return s.Runtimes().List(ctx(t), q)
+			}) {
+				out = append(out, r.Name)
 			}
+			return out
 		}
 		assert.Equal(t, []string{"w1", "w2", "w3", "api", "nats"}, all(noetl.RuntimeQuery{Limit: 2}), "by runtime id")
 		assert.Equal(t, []string{"w1", "w2", "w3"}, all(noetl.RuntimeQuery{ComponentType: noetl.ComponentWorkerPool, Limit: 1}))

@@ -234,19 +234,13 @@ func testSchedules(t *testing.T, h Harness) {
 		}
 		all := func(q noetl.ScheduleQuery) []snowflake.ID {
 			var out []snowflake.ID
-			for pages := 0; ; pages++ {
-				require.Less(t, pages, 10)
-				p, err := s.Schedules().List(ctx(t), q)
-				require.NoError(t, err)
-				assert.NotNil(t, p.Items)
-				for _, v := range p.Items {
-					out = append(out, v.ScheduleID)
-				}
-				if p.Next == "" {
-					return out
-				}
-				q.After = p.Next
+			for _, v := range allPages(t, func(after string) (noetl.Page[noetl.Schedule], error) {
+				q.After = after
+				return s.Schedules().List(ctx(t), q)
+			}) {
+				out = append(out, v.ScheduleID)
 			}
+			return out
 		}
 		assert.Equal(t, ids, all(noetl.ScheduleQuery{Limit: 3}))
 		assert.Equal(t, []snowflake.ID{ids[0], ids[2]}, all(noetl.ScheduleQuery{PlaybookPath: "a", Limit: 1}))

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
 )
@@ -90,3 +92,23 @@ func ctx(t *testing.T) context.Context {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// allPages follows Next until the last page and returns every item. list
+// gets the cursor to pass as the query's After ("" for the first page) and
+// may check each page it returns.
+func allPages[T any](t *testing.T, list func(after string) (noetl.Page[T], error)) []T {
+	t.Helper()
+	out := []T{}
+	after := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 10000, "paging does not end")
+		p, err := list(after)
+		require.NoError(t, err)
+		require.NotNil(t, p.Items)
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out
+		}
+		after = p.Next
+	}
+}
