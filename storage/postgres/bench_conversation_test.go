@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/noetl/noetldb/internal/pgtest"
 	"github.com/noetl/noetldb/internal/sqlstore"
+	"github.com/noetl/noetldb/internal/stmtlog"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
@@ -31,85 +31,13 @@ import (
 
 const benchSchema = "bench"
 
-// recorder wraps a store's DB and records every statement sent through it,
-// inside transactions too. It counts statements for the one-query checks
-// and hands benchmarks the exact SQL and arguments the store used.
-type recorder struct {
-	sqlstore.DB
-	mu    sync.Mutex
-	stmts []recorded
-}
-
-type recorded struct {
-	sql  string
-	args []any
-}
-
-func (r *recorder) add(q string, args []any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stmts = append(r.stmts, recorded{q, slices.Clone(args)})
-}
-
-// take returns the statements recorded since the last take.
-func (r *recorder) take() []recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.stmts
-	r.stmts = nil
-	return out
-}
-
-func (r *recorder) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	r.add(q, args)
-	return r.DB.Exec(ctx, q, args...)
-}
-
-func (r *recorder) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
-	r.add(q, args)
-	return r.DB.Query(ctx, q, args...)
-}
-
-func (r *recorder) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
-	r.add(q, args)
-	return r.DB.QueryRow(ctx, q, args...)
-}
-
-func (r *recorder) Begin(ctx context.Context) (sqlstore.Tx, error) {
-	tx, err := r.DB.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return recTx{Tx: tx, r: r}, nil
-}
-
-type recTx struct {
-	sqlstore.Tx
-	r *recorder
-}
-
-func (t recTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	t.r.add(q, args)
-	return t.Tx.Exec(ctx, q, args...)
-}
-
-func (t recTx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
-	t.r.add(q, args)
-	return t.Tx.Query(ctx, q, args...)
-}
-
-func (t recTx) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
-	t.r.add(q, args)
-	return t.Tx.QueryRow(ctx, q, args...)
-}
-
 // recordingStore returns a store over st's own pool whose every statement
 // goes through a recorder.
-func recordingStore(t testing.TB, st noetl.Store) (noetl.Store, *recorder) {
+func recordingStore(t testing.TB, st noetl.Store) (noetl.Store, *stmtlog.Recorder) {
 	t.Helper()
 	inner, ok := st.(*sqlstore.Store).Querier().(sqlstore.DB)
 	require.True(t, ok)
-	rec := &recorder{DB: inner}
+	rec := stmtlog.New(inner)
 	rs, err := sqlstore.New(sqlstore.Config{Dialect: postgres.NewDialect(benchSchema), DB: rec, IDs: st.IDs()})
 	require.NoError(t, err)
 	return rs, rec
@@ -117,11 +45,11 @@ func recordingStore(t testing.TB, st noetl.Store) (noetl.Store, *recorder) {
 
 // one runs call through the recorder and returns the single statement it
 // sent, failing when it sent any other number.
-func one(t testing.TB, rec *recorder, what string, call func() error) recorded {
+func one(t testing.TB, rec *stmtlog.Recorder, what string, call func() error) stmtlog.Statement {
 	t.Helper()
-	rec.take()
+	rec.Take()
 	require.NoError(t, call(), what)
-	got := rec.take()
+	got := rec.Take()
 	require.Len(t, got, 1, "%s sent %d statements", what, len(got))
 	return got[0]
 }
@@ -225,19 +153,19 @@ func TestLabelTreeQueriesAreOneStatement(t *testing.T) {
 		require.Equal(t, 9, nodes[len(nodes)-1].Depth)
 		return err
 	})
-	t.Logf("Subtree of %d labels: 1 statement: %s", tree.total, s.sql)
+	t.Logf("Subtree of %d labels: 1 statement: %s", tree.total, s.SQL)
 	s = one(t, rec, "Resolve", func() error {
 		l, err := rs.Labels().Resolve(ctx, tree.path)
 		require.Equal(t, tree.deepest, l.ID)
 		return err
 	})
-	t.Logf("Resolve %s: 1 statement: %s %v", tree.path, s.sql, s.args)
+	t.Logf("Resolve %s: 1 statement: %s %v", tree.path, s.SQL, s.Args)
 	s = one(t, rec, "Path", func() error {
 		p, err := rs.Labels().Path(ctx, tree.deepest)
 		require.Equal(t, tree.path, p)
 		return err
 	})
-	t.Logf("Path: 1 statement: %s", s.sql)
+	t.Logf("Path: 1 statement: %s", s.SQL)
 	one(t, rec, "Ancestors", func() error {
 		a, err := rs.Labels().Ancestors(ctx, tree.deepest)
 		require.Len(t, a, 9)
@@ -251,16 +179,16 @@ func TestLabelTreeQueriesAreOneStatement(t *testing.T) {
 
 	ann, err := rs.Profiles().Create(ctx, noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
 	require.NoError(t, err)
-	rec.take()
+	rec.Take()
 	_, err = rs.Chats().Create(ctx, ann.ID, noetl.NewChat{LabelID: tree.root, Name: "control"})
 	require.NoError(t, err)
-	require.Len(t, rec.take(), 2, "the control: creating a chat is two statements (chat, owner member)")
+	require.Len(t, rec.Take(), 2, "the control: creating a chat is two statements (chat, owner member)")
 }
 
-// rawRows runs a recorded query on the raw pool and scans every row into
+// rawRows runs a stmtlog.Statement query on the raw pool and scans every row into
 // dest's values.
-func rawRows(b *testing.B, pool *pgxpool.Pool, r recorded, dest ...any) int {
-	rows, err := pool.Query(context.Background(), r.sql, r.args...)
+func rawRows(b *testing.B, pool *pgxpool.Pool, r stmtlog.Statement, dest ...any) int {
+	rows, err := pool.Query(context.Background(), r.SQL, r.Args...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -309,7 +237,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		b.Run("raw", func(b *testing.B) {
 			var l labelDest
 			for b.Loop() {
-				if err := pool.QueryRow(ctx, r.sql, r.args...).Scan(l.cols()...); err != nil {
+				if err := pool.QueryRow(ctx, r.SQL, r.Args...).Scan(l.cols()...); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -415,10 +343,10 @@ func BenchmarkConversationMessages(b *testing.B) {
 			}
 		})
 		b.Run("raw", func(b *testing.B) {
-			args := slices.Clone(r.args)
+			args := slices.Clone(r.Args)
 			for b.Loop() {
 				args[0] = st.IDs().MustNext()
-				if _, err := pool.Exec(ctx, r.sql, args...); err != nil {
+				if _, err := pool.Exec(ctx, r.SQL, args...); err != nil {
 					b.Fatal(err)
 				}
 			}
