@@ -185,7 +185,7 @@ func TestLabelTreeQueriesAreOneStatement(t *testing.T) {
 	require.Len(t, rec.Take(), 2, "the control: creating a chat is two statements (chat, owner member)")
 }
 
-// rawRows runs a stmtlog.Statement query on the raw pool and scans every row into
+// rawRows runs a recorded query on the raw pool and scans every row into
 // dest's values.
 func rawRows(b *testing.B, pool *pgxpool.Pool, r stmtlog.Statement, dest ...any) int {
 	rows, err := pool.Query(context.Background(), r.SQL, r.Args...)

@@ -181,7 +181,7 @@ func TestLabelTreeQueriesAreOneStatement(t *testing.T) {
 	require.Len(t, rec.Take(), 2, "the control: creating a chat is two statements (chat, owner member)")
 }
 
-// rawQuery runs a stmtlog.Statement query on the raw driver through a prepared
+// rawRows runs a recorded query on the raw driver through a prepared
 // statement (as the store does) and scans every row into dest's values.
 func rawRows(b *testing.B, st *sql.Stmt, r stmtlog.Statement, dest ...any) int {
 	rows, err := st.QueryContext(context.Background(), r.Args...)
