@@ -12,7 +12,14 @@ import (
 // InTx runs fn in one transaction: every repository of the Store passed to
 // fn joins it; it is committed once when fn returns nil and rolled back when
 // fn returns an error or panics (the panic is re-raised after the rollback).
-// Calling InTx on a transaction's Store runs fn in that same transaction.
+// Calling InTx on a transaction's Store runs fn in that same transaction,
+// under a savepoint: an error from fn undoes fn's own writes and leaves the
+// outer transaction usable. Every repository method that writes several
+// statements does the same, so it stays all or nothing inside a caller's
+// transaction. A single refused statement inside a caller's transaction
+// writes nothing on either engine, but on PostgreSQL the transaction then
+// refuses further statements until it is rolled back: return the error from
+// fn (or wrap the call in its own tx.InTx) rather than carrying on.
 type Store interface {
 	// Roles stores roles.
 	Roles() RoleRepo

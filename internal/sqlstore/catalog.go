@@ -236,6 +236,16 @@ func (r catalogRepo) Register(ctx context.Context, in noetl.NewCatalogEntry) (no
 		if err := ts.ensureResource(ctx, in.Type); err != nil {
 			return err
 		}
+		if v.CredentialID != nil {
+			// Checked first so a missing credential is named on both engines
+			// (SQLite's foreign key error names no constraint).
+			if _, err := (credentialRepo{ts}).Get(ctx, *v.CredentialID); err != nil {
+				if isNotFound(err) {
+					return noetl.NewError(noetl.ErrReferenced, "register catalog %q: credential %s does not exist", v.ResourcePath, *v.CredentialID)
+				}
+				return err
+			}
+		}
 		if v.ResourceVersion == "" {
 			latest, err := tr.latestVersion(ctx, in.Path)
 			if err != nil {
@@ -247,9 +257,6 @@ func (r catalogRepo) Register(ctx context.Context, in noetl.NewCatalogEntry) (no
 		n, err := ts.q.Exec(ctx, q, v.ResourcePath, v.ResourceType, v.ResourceVersion, v.Source, v.ResourceLocation,
 			v.Content, ts.d.JSON(v.Payload), ts.d.JSON(v.Meta), v.Template, ts.d.Time(v.Timestamp), ptrArg(v.CredentialID))
 		what := fmt.Sprintf("catalog %q version %s", v.ResourcePath, v.ResourceVersion)
-		if kind, _ := ts.constraint(err); kind == noetl.ErrReferenced {
-			return &noetl.Error{Kind: kind, Msg: what + ": credential " + v.CredentialID.String() + " does not exist", Cause: err}
-		}
 		if err != nil {
 			return ts.wrap(err, "register %s", what)
 		}

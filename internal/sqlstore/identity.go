@@ -302,9 +302,19 @@ func (r profileRepo) SetPassword(ctx context.Context, id snowflake.ID, pw noetl.
 	return nil
 }
 
-// dummyHash is compared against when a username is unknown, so a miss takes
-// as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("noetldb-timing-equaliser"), bcrypt.MinCost)
+// dummyHash returns a hash at the store's cost, compared against when a
+// username is unknown or has no password, so a miss takes as long as a
+// wrong password and timing does not tell which usernames exist.
+func (r profileRepo) dummyHash() []byte {
+	d := r.s.dummy
+	d.once.Do(func() {
+		h, err := r.hash("noetldb-timing-equaliser")
+		if err == nil && h != nil {
+			d.hash = []byte(*h)
+		}
+	})
+	return d.hash
+}
 
 func (r profileRepo) VerifyPassword(ctx context.Context, username string, pw noetl.Secret) (noetl.Profile, error) {
 	refused := noetl.NewError(noetl.ErrForbidden, "wrong username or password")
@@ -313,7 +323,7 @@ func (r profileRepo) VerifyPassword(ctx context.Context, username string, pw noe
 	case err != nil && !isNotFound(err):
 		return noetl.Profile{}, err
 	case err != nil || v.PasswordHash == nil:
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(pw.Reveal()))
+		_ = bcrypt.CompareHashAndPassword(r.dummyHash(), []byte(pw.Reveal()))
 		return noetl.Profile{}, refused
 	}
 	if bcrypt.CompareHashAndPassword([]byte(*v.PasswordHash), []byte(pw.Reveal())) != nil {

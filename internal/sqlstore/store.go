@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/noetl/noetldb/noetl"
@@ -31,10 +32,17 @@ type Config struct {
 // Store implements noetl.Store over a Querier. Outside a transaction q is
 // the DB; inside one it is the Tx and tx is set.
 type Store struct {
-	cfg *Config
-	d   *Dialect
-	q   Querier
-	tx  Tx
+	cfg   *Config
+	d     *Dialect
+	q     Querier
+	tx    Tx
+	dummy *dummyHash // shared by a store and its transactions' stores
+}
+
+// dummyHash is a bcrypt hash at the store's cost, made on first use.
+type dummyHash struct {
+	once sync.Once
+	hash []byte
 }
 
 var _ noetl.Store = (*Store)(nil)
@@ -47,7 +55,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{cfg: &cfg, d: cfg.Dialect, q: cfg.DB}, nil
+	return &Store{cfg: &cfg, d: cfg.Dialect, q: cfg.DB, dummy: &dummyHash{}}, nil
 }
 
 // Querier returns what the store runs statements on (the transaction inside
@@ -88,12 +96,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx noetl.Store) error) error {
 	return s.inTx(ctx, func(ts *Store) error { return fn(ts) })
 }
 
-// inTx runs fn in a transaction, or in the current one when s is already in
-// a transaction. It commits once when fn returns nil, and rolls back when fn
-// fails or panics (re-panicking after).
+// inTx runs fn in a transaction, or, when s is already in one, under a
+// savepoint of it. It commits once when fn returns nil, and rolls back when
+// fn fails or panics (re-panicking after).
 func (s *Store) inTx(ctx context.Context, fn func(ts *Store) error) (err error) {
 	if s.tx != nil {
-		return fn(s)
+		return s.savepoint(ctx, fn)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -102,7 +110,7 @@ func (s *Store) inTx(ctx context.Context, fn func(ts *Store) error) (err error) 
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
-	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx}
+	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy}
 	done := false
 	defer func() {
 		if !done {
@@ -116,6 +124,37 @@ func (s *Store) inTx(ctx context.Context, fn func(ts *Store) error) (err error) 
 	if err := tx.Commit(ctx); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
 		return s.wrap(err, "commit")
+	}
+	return nil
+}
+
+// savepoint runs fn inside the current transaction under a savepoint: when
+// fn fails or panics, its own statements are undone and the transaction
+// stays usable (PostgreSQL refuses every statement after an error
+// otherwise), so a multi-statement call is all or nothing inside a caller's
+// transaction too. Nested savepoints share one name; each ROLLBACK TO and
+// RELEASE acts on the innermost.
+func (s *Store) savepoint(ctx context.Context, fn func(ts *Store) error) error {
+	if _, err := s.q.Exec(ctx, "SAVEPOINT noetl_sp"); err != nil {
+		return s.wrap(err, "savepoint")
+	}
+	undo := func() {
+		c := context.WithoutCancel(ctx)
+		_, _ = s.q.Exec(c, "ROLLBACK TO SAVEPOINT noetl_sp")
+		_, _ = s.q.Exec(c, "RELEASE SAVEPOINT noetl_sp")
+	}
+	done := false
+	defer func() {
+		if !done {
+			undo()
+		}
+	}()
+	if err := fn(s); err != nil {
+		return err
+	}
+	done = true
+	if _, err := s.q.Exec(ctx, "RELEASE SAVEPOINT noetl_sp"); err != nil {
+		return s.wrap(err, "release savepoint")
 	}
 	return nil
 }
