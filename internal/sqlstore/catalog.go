@@ -51,7 +51,7 @@ func (r resourceRepo) List(ctx context.Context, qr noetl.ResourceQuery) (noetl.P
 		return noetl.Page[noetl.Resource]{}, err
 	}
 	q := r.s.d.SQL("resource.list", func() string {
-		return "SELECT name FROM {resource} WHERE name > ? ORDER BY name LIMIT ?"
+		return "SELECT name FROM {resource} WHERE name" + byteOrder(r.s.d) + " > ? ORDER BY name" + byteOrder(r.s.d) + " LIMIT ?"
 	})
 	items, err := collect(ctx, r.s.q, q, []any{after, limit + 1}, func(row Row) (noetl.Resource, error) {
 		var v noetl.Resource

@@ -37,16 +37,6 @@ func typed(d *Dialect, pgType string) string {
 	return "?"
 }
 
-// byteOrder makes name comparisons and ORDER BY follow byte order on
-// PostgreSQL whatever the database's locale, as SQLite's BINARY collation
-// does, so both engines sort names the same.
-func byteOrder(d *Dialect) string {
-	if d.Postgres() {
-		return ` COLLATE "C"`
-	}
-	return ""
-}
-
 // rolesIn is the SQL list of the roles allowed a, for "role IN (...)".
 // The roles are the package's constants, never input.
 func rolesIn(a noetl.Action) string {

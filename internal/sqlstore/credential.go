@@ -104,7 +104,7 @@ func (r credentialRepo) List(ctx context.Context, qr noetl.CredentialQuery) (noe
 		args = append(args, qr.Tag)
 	}
 	q := r.s.d.SQL(key, func() string {
-		q := "SELECT " + credentialCols(r.s.d) + " FROM {credential} WHERE name > ?"
+		q := "SELECT " + credentialCols(r.s.d) + " FROM {credential} WHERE name" + byteOrder(r.s.d) + " > ?"
 		if qr.Type != "" {
 			q += " AND type = ?"
 		}
@@ -115,7 +115,7 @@ func (r credentialRepo) List(ctx context.Context, qr noetl.CredentialQuery) (noe
 				q += " AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)"
 			}
 		}
-		return q + " ORDER BY name LIMIT ?"
+		return q + " ORDER BY name" + byteOrder(r.s.d) + " LIMIT ?"
 	})
 	items, err := collect(ctx, r.s.q, q, append(args, limit+1), scanCredential)
 	if err != nil {

@@ -159,3 +159,13 @@ func In(n int) string {
 	}
 	return "(" + strings.Repeat("?, ", n-1) + "?)"
 }
+
+// byteOrder makes name comparisons and ORDER BY follow byte order on
+// PostgreSQL whatever the database's locale, as SQLite's BINARY collation
+// does, so both engines sort names the same.
+func byteOrder(d *Dialect) string {
+	if d.Postgres() {
+		return ` COLLATE "C"`
+	}
+	return ""
+}

@@ -60,7 +60,7 @@ func (r executionRepo) Summary(ctx context.Context, exec snowflake.ID) (noetl.Ex
 		return "SELECT " + eventCols + " FROM (SELECT " + eventCols + "," +
 			" row_number() OVER (PARTITION BY node_id ORDER BY event_id DESC) AS rn" +
 			" FROM {event_log} WHERE execution_id = ? AND node_id IS NOT NULL) latest" +
-			" WHERE rn = 1 ORDER BY node_id"
+			" WHERE rn = 1 ORDER BY node_id" + byteOrder(d)
 	})
 	if sum.LatestByNode, err = collect(ctx, r.s.q, q, []any{int64(exec)}, scanEvent); err != nil {
 		return noetl.ExecutionSummary{}, r.s.wrap(err, "summary of execution %s: latest events per node", exec)

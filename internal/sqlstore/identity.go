@@ -63,7 +63,7 @@ func (r roleRepo) List(ctx context.Context, qr noetl.RoleQuery) (noetl.Page[noet
 		return noetl.Page[noetl.Role]{}, err
 	}
 	q := r.s.d.SQL("role.list", func() string {
-		return "SELECT " + roleCols + " FROM {role} WHERE name > ? ORDER BY name LIMIT ?"
+		return "SELECT " + roleCols + " FROM {role} WHERE name" + byteOrder(r.s.d) + " > ? ORDER BY name" + byteOrder(r.s.d) + " LIMIT ?"
 	})
 	items, err := collect(ctx, r.s.q, q, []any{after, limit + 1}, scanRole)
 	if err != nil {

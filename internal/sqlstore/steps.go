@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
@@ -80,7 +81,8 @@ func (r workflowRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Step
 		return noetl.Page[noetl.WorkflowStep]{}, err
 	}
 	q := r.s.d.SQL("workflow.list", func() string {
-		return "SELECT " + stepCols + " FROM {workflow} WHERE execution_id = ? AND step_id > ? ORDER BY step_id LIMIT ?"
+		c := byteOrder(r.s.d)
+		return "SELECT " + stepCols + " FROM {workflow} WHERE execution_id = ? AND step_id" + c + " > ? ORDER BY step_id" + c + " LIMIT ?"
 	})
 	items, err := collect(ctx, r.s.q, q, []any{int64(exec), after, limit + 1}, scanStep)
 	if err != nil {
@@ -129,7 +131,8 @@ func (r workbookRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Task
 		return noetl.Page[noetl.WorkbookTask]{}, err
 	}
 	q := r.s.d.SQL("workbook.list", func() string {
-		return "SELECT " + taskCols + " FROM {workbook} WHERE execution_id = ? AND task_id > ? ORDER BY task_id LIMIT ?"
+		c := byteOrder(r.s.d)
+		return "SELECT " + taskCols + " FROM {workbook} WHERE execution_id = ? AND task_id" + c + " > ? ORDER BY task_id" + c + " LIMIT ?"
 	})
 	items, err := collect(ctx, r.s.q, q, []any{int64(exec), after, limit + 1}, scanTask)
 	if err != nil {
@@ -190,13 +193,14 @@ func (r transitionRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Tr
 	}
 	q := r.s.d.SQL("transition.list", func() string {
 		return "SELECT " + transitionCols + " FROM {transition} WHERE execution_id = ?" +
-			" ORDER BY from_step, to_step, condition LIMIT ?"
+			" ORDER BY " + transitionOrder(r.s.d, "from_step", "to_step", "condition") + " LIMIT ?"
 	})
 	args := []any{int64(exec), limit + 1}
 	if has {
 		q = r.s.d.SQL("transition.list.after", func() string {
 			return "SELECT " + transitionCols + " FROM {transition} WHERE execution_id = ?" +
-				" AND (from_step, to_step, condition) > (?, ?, ?) ORDER BY from_step, to_step, condition LIMIT ?"
+				" AND (" + transitionOrder(r.s.d, "from_step", "to_step", "condition") + ") > (?, ?, ?) ORDER BY " +
+				transitionOrder(r.s.d, "from_step", "to_step", "condition") + " LIMIT ?"
 		})
 		args = []any{int64(exec), cur[0], cur[1], cur[2], limit + 1}
 	}
@@ -221,13 +225,14 @@ func (r transitionRepo) ListFrom(ctx context.Context, exec snowflake.ID, from st
 	}
 	q := r.s.d.SQL("transition.from", func() string {
 		return "SELECT " + transitionCols + " FROM {transition} WHERE execution_id = ? AND from_step = ?" +
-			" ORDER BY to_step, condition LIMIT ?"
+			" ORDER BY " + transitionOrder(r.s.d, "to_step", "condition") + " LIMIT ?"
 	})
 	args := []any{int64(exec), from, limit + 1}
 	if has {
 		q = r.s.d.SQL("transition.from.after", func() string {
 			return "SELECT " + transitionCols + " FROM {transition} WHERE execution_id = ? AND from_step = ?" +
-				" AND (to_step, condition) > (?, ?) ORDER BY to_step, condition LIMIT ?"
+				" AND (" + transitionOrder(r.s.d, "to_step", "condition") + ") > (?, ?) ORDER BY " +
+				transitionOrder(r.s.d, "to_step", "condition") + " LIMIT ?"
 		})
 		args = []any{int64(exec), from, cur[0], cur[1], limit + 1}
 	}
@@ -236,4 +241,14 @@ func (r transitionRepo) ListFrom(ctx context.Context, exec snowflake.ID, from st
 		return noetl.Page[noetl.Transition]{}, r.s.wrap(err, "list transitions from %q of execution %s", from, exec)
 	}
 	return pageOf(items, limit, func(v noetl.Transition) any { return [2]string{v.ToStep, v.Condition} }), nil
+}
+
+// transitionOrder lists text columns for ORDER BY and row comparisons in
+// byte order, the same on both engines whatever the database's collation.
+func transitionOrder(d *Dialect, cols ...string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c + byteOrder(d)
+	}
+	return strings.Join(out, ", ")
 }
