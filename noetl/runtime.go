@@ -92,7 +92,8 @@ type RuntimeQuery struct {
 	ComponentType ComponentType // only this type, when set
 	Status        string        // only this status, when set
 	// LabelKey and LabelValue, when LabelKey is set, keep components whose
-	// labels hold that key with that text value.
+	// labels hold that key with that JSON string value. Number and boolean
+	// label values never match (engines render them as text differently).
 	LabelKey   string
 	LabelValue string
 	Limit      int    // page size: DefaultLimit when 0, capped at MaxLimit

@@ -111,10 +111,11 @@ func (r runtimeRepo) List(ctx context.Context, qr noetl.RuntimeQuery) (noetl.Pag
 	if qr.LabelKey != "" {
 		key += ".label"
 		if r.s.d.Postgres() {
-			args = append(args, qr.LabelKey, qr.LabelValue)
+			args = append(args, qr.LabelKey, qr.LabelKey, qr.LabelValue)
 		} else {
 			// Validate refused quotes and backslashes in the key.
-			args = append(args, `$."`+qr.LabelKey+`"`, qr.LabelValue)
+			path := `$."` + qr.LabelKey + `"`
+			args = append(args, path, path, qr.LabelValue)
 		}
 	}
 	q := r.s.d.SQL(key, func() string {
@@ -126,11 +127,12 @@ func (r runtimeRepo) List(ctx context.Context, qr noetl.RuntimeQuery) (noetl.Pag
 			q += " AND status = ?"
 		}
 		if qr.LabelKey != "" {
-			// The label's value as text: a JSON string compares as itself.
+			// Only JSON string values match: the engines render numbers and
+			// booleans as text differently (1.50 or 1.5, true or 1).
 			if r.s.d.Postgres() {
-				q += " AND labels ->> CAST(? AS TEXT) = ?"
+				q += " AND jsonb_typeof(labels -> CAST(? AS TEXT)) = 'string' AND labels ->> CAST(? AS TEXT) = ?"
 			} else {
-				q += " AND CAST(json_extract(labels, ?) AS TEXT) = ?"
+				q += " AND json_type(labels, ?) = 'text' AND json_extract(labels, ?) = ?"
 			}
 		}
 		return q + " ORDER BY runtime_id LIMIT ?"

@@ -158,6 +158,21 @@ func testRuntimes(t *testing.T, h Harness) {
 		_, err = s.Runtimes().GetByName(ctx(t), "bogus", "nope")
 		assert.ErrorIs(t, err, noetl.ErrInvalid)
 	})
+	t.Run("LabelFilterMatchesOnlyStringValuesOnBothEngines", func(t *testing.T) {
+		s := h.New(t)
+		_, err := s.Runtimes().Register(ctx(t), noetl.NewRuntime{Name: "w", ComponentType: noetl.ComponentWorkerPool,
+			Labels: json.RawMessage(`{"gpu":true,"n":1.50,"zone":"eu"}`)})
+		require.NoError(t, err)
+		count := func(k, v string) int {
+			p, err := s.Runtimes().List(ctx(t), noetl.RuntimeQuery{LabelKey: k, LabelValue: v})
+			require.NoError(t, err)
+			return len(p.Items)
+		}
+		assert.Equal(t, 1, count("zone", "eu"))
+		for _, kv := range [][2]string{{"gpu", "true"}, {"gpu", "1"}, {"n", "1.50"}, {"n", "1.5"}} {
+			assert.Zero(t, count(kv[0], kv[1]), "%s=%s: a non-string label value never matches", kv[0], kv[1])
+		}
+	})
 	t.Run("ListFiltersByTypeStatusLabelAndPages", func(t *testing.T) {
 		s := h.New(t)
 		ids := map[string]snowflake.ID{}
