@@ -116,7 +116,12 @@ type NewWorkload struct {
 }
 
 // Validate checks the input; errors wrap ErrInvalid.
-func (w NewWorkload) Validate() error { return ValidateText("workload data", w.Data) }
+func (w NewWorkload) Validate() error {
+	if err := ValidateTime("workload timestamp", w.Timestamp); err != nil {
+		return err
+	}
+	return ValidateText("workload data", w.Data)
+}
 
 // WorkloadRepo stores executions' workloads: one row per execution id, the
 // row every other execution table belongs to. It does not act for a profile.
@@ -245,6 +250,9 @@ func (e Event) Validate() error {
 	if e.ExecutionID == 0 {
 		return Invalidf("event: execution id is required")
 	}
+	if err := ValidateTime("event timestamp", e.Timestamp); err != nil {
+		return err
+	}
 	for _, j := range [...]struct {
 		what string
 		raw  json.RawMessage
@@ -353,6 +361,9 @@ func (e NewErrorLog) Validate() error {
 	if err := ValidateName("error type", e.ErrorType); err != nil {
 		return err
 	}
+	if err := ValidateTime("error timestamp", e.Timestamp); err != nil {
+		return err
+	}
 	if e.ErrorMessage == "" {
 		return Invalidf("error message: must not be empty")
 	}
@@ -391,6 +402,12 @@ type ErrorLogQuery struct {
 func (q ErrorLogQuery) Validate() error {
 	if q.Severity != "" && !q.Severity.Valid() {
 		_, err := ParseSeverity(string(q.Severity))
+		return err
+	}
+	if err := ValidateTime("error log query since", q.Since); err != nil {
+		return err
+	}
+	if err := ValidateTime("error log query until", q.Until); err != nil {
 		return err
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {

@@ -106,3 +106,14 @@ func TestUTCTruncatesToMicroseconds(t *testing.T) {
 	assert.Equal(t, 123456000, out.Nanosecond())
 	assert.True(t, in.Truncate(time.Microsecond).Equal(out))
 }
+
+func TestValidateTimeKeepsYearsBothEnginesStore(t *testing.T) {
+	assert.NoError(t, ValidateTime("t", time.Time{}), "zero means not set")
+	assert.NoError(t, ValidateTime("t", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)))
+	assert.NoError(t, ValidateTime("t", time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)))
+	assert.ErrorIs(t, ValidateTime("t", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), ErrInvalid)
+	assert.ErrorIs(t, ValidateTime("t", time.Date(295000, 1, 1, 0, 0, 0, 0, time.UTC)), ErrInvalid)
+	assert.ErrorIs(t, ValidateTime("t", time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC)), ErrInvalid)
+	ev := Event{ExecutionID: 1, Timestamp: time.Date(295000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	assert.ErrorIs(t, ev.Validate(), ErrInvalid)
+}

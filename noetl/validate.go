@@ -66,3 +66,17 @@ func ValidateJSONObject(what string, raw json.RawMessage) error {
 // UTC returns t in UTC truncated to microseconds, the precision both engines
 // keep, so stored times compare equal when read back.
 func UTC(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// ValidateTime checks that t, when set, lies in years 1 to 9999: times both
+// engines store and read back unchanged (SQLite's microsecond integers
+// overflow past year 294246; PostgreSQL refuses years before 4713 BC). A
+// zero t means "not set" and is valid.
+func ValidateTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return Invalidf("%s: year %d outside 1..9999", what, y)
+	}
+	return nil
+}

@@ -417,6 +417,9 @@ func (r sessionRepo) ListActive(ctx context.Context, profileID snowflake.ID, qr 
 }
 
 func (r sessionRepo) DeleteClosedBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	if err := noetl.ValidateTime("cutoff", cutoff); err != nil {
+		return 0, err
+	}
 	q := r.s.d.SQL("session.prune", func() string {
 		return "DELETE FROM {session} WHERE disconnected_at IS NOT NULL AND disconnected_at < ?"
 	})

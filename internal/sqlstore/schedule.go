@@ -374,6 +374,9 @@ func (r scheduleRepo) Claim(ctx context.Context, at time.Time, limit int) ([]noe
 	if err != nil {
 		return nil, err
 	}
+	if err := noetl.ValidateTime("claim time", at); err != nil {
+		return nil, err
+	}
 	at = noetl.UTC(at)
 	sel := r.s.d.SQL("schedule.claim.select", func() string {
 		q := "SELECT " + scheduleCols + " FROM {schedule} WHERE " + enabledTrue(r.s.d) +

@@ -140,6 +140,7 @@ func testEvents(t *testing.T, h Harness) {
 		{"NegativeCurrentIndex", func(e *noetl.Event) { e.CurrentIndex = ptr(-1) }},
 		{"StatusNotUTF8", func(e *noetl.Event) { e.Status = ptr("\xc3") }},
 		{"ErrorWithNUL", func(e *noetl.Event) { e.Error = ptr("a\x00b") }},
+		{"TimestampPastYear9999", func(e *noetl.Event) { e.Timestamp = time.Date(295000, 1, 1, 0, 0, 0, 0, time.UTC) }},
 	}
 	for _, c := range bad {
 		t.Run("AppendInvalid"+c.name+"WritesNothing", func(t *testing.T) {
