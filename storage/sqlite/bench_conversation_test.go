@@ -58,6 +58,8 @@ func benchDB(t testing.TB) (noetl.Store, *sql.DB) {
 	require.NoError(t, err)
 	db, err := sql.Open("sqlite", dsn)
 	require.NoError(t, err)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
 	t.Cleanup(func() { db.Close() })
 	st, err := sqlite.Open(context.Background(), "", storage.WithSQLDB(db), storage.WithShard(5), storage.WithPasswordCost(4))
 	require.NoError(t, err)

@@ -2,9 +2,7 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +11,6 @@ import (
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
-	"github.com/noetl/noetldb/storage"
-	"github.com/noetl/noetldb/storage/sqlite"
 )
 
 // The execution benchmarks run the store and the raw driver (database/sql
@@ -37,21 +33,6 @@ var (
 	rawEventList = "SELECT " + strings.Join(rawEventCols, ", ") +
 		" FROM event_log WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?"
 )
-
-func openEventBench(b *testing.B) (noetl.Store, *sql.DB) {
-	b.Helper()
-	dsn, err := sqlite.DSN(filepath.Join(b.TempDir(), "bench.db"))
-	require.NoError(b, err)
-	db, err := sql.Open("sqlite", dsn)
-	require.NoError(b, err)
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(16)
-	b.Cleanup(func() { db.Close() })
-	s, err := sqlite.Open(context.Background(), "", storage.WithSQLDB(db), storage.WithShard(3))
-	require.NoError(b, err)
-	b.Cleanup(func() { s.Close() })
-	return s, db
-}
 
 // typicalEvent is a typical event: a step finishing, with small JSON.
 func typicalEvent(exec snowflake.ID, i int) noetl.Event {
@@ -80,7 +61,7 @@ func newBenchExec(b *testing.B, s noetl.Store) snowflake.ID {
 
 func BenchmarkEventAppend(b *testing.B) {
 	ctx := context.Background()
-	s, db := openEventBench(b)
+	s, db := benchDB(b)
 	exec := newBenchExec(b, s)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
@@ -110,7 +91,7 @@ const eventBatchSize = 10_000
 
 func BenchmarkEventBatch10k(b *testing.B) {
 	ctx := context.Background()
-	s, db := openEventBench(b)
+	s, db := benchDB(b)
 	exec := newBenchExec(b, s)
 	batch := make([]noetl.Event, eventBatchSize)
 	fresh := func() {
@@ -192,7 +173,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 // 1,000,000-event execution, seeded in one prepared transaction.
 func BenchmarkEventList1M(b *testing.B) {
 	ctx := context.Background()
-	s, db := openEventBench(b)
+	s, db := benchDB(b)
 	exec := newBenchExec(b, s)
 	const total = 1_000_000
 	first, err := s.IDs().Block(total / 4)

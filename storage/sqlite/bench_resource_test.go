@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,28 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/noetl/noetldb/noetl"
-	"github.com/noetl/noetldb/storage"
-	"github.com/noetl/noetldb/storage/sqlite"
 )
 
 // The resource benchmarks run the store and the raw driver (database/sql on
 // modernc, the same SQL the store runs, prepared once) over one database
 // file, in the same run.
-
-func openResBench(b *testing.B) (noetl.Store, *sql.DB) {
-	b.Helper()
-	dsn, err := sqlite.DSN(filepath.Join(b.TempDir(), "bench.db"))
-	require.NoError(b, err)
-	db, err := sql.Open("sqlite", dsn)
-	require.NoError(b, err)
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(16)
-	b.Cleanup(func() { db.Close() })
-	s, err := sqlite.Open(context.Background(), "", storage.WithSQLDB(db), storage.WithShard(3))
-	require.NoError(b, err)
-	b.Cleanup(func() { s.Close() })
-	return s, db
-}
 
 const resCatalogCols = "resource_path, resource_type, resource_version, source, resource_location, content, payload, meta, template, timestamp, credential_id"
 
@@ -62,7 +44,7 @@ var resPlaybook = strings.Repeat("- step: fetch\n  tool: http\n", 8)
 // BenchmarkCatalogRegister registers a new version of a path (ten versions
 // per path): ensure the type, find the highest version, insert the next.
 func BenchmarkCatalogRegister(b *testing.B) {
-	s, db := openResBench(b)
+	s, db := benchDB(b)
 	ctx := context.Background()
 	payload := json.RawMessage(`{"name":"weather","steps":8}`)
 	b.Run("store", func(b *testing.B) {
@@ -143,7 +125,7 @@ func resSeedSchedules(b *testing.B, db *sql.DB, due, background int, at time.Tim
 // the due rows and move each to its next slot, in one transaction. Each
 // iteration claims at the next minute, when the same 100 are due again.
 func BenchmarkScheduleClaim100(b *testing.B) {
-	s, db := openResBench(b)
+	s, db := benchDB(b)
 	ctx := context.Background()
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	resSeedSchedules(b, db, 100, 100_000, at)
