@@ -67,7 +67,7 @@ type Store interface {
 	Executions() ExecutionRepo
 
 	// InTx runs fn in one transaction (see the type's doc).
-	InTx(ctx context.Context, fn func(tx Store) error) error
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
 	// IDs is the generator the store uses for new ids.
 	IDs() *snowflake.Generator
 	// Dialect names the backend: "postgres" or "sqlite".

@@ -43,7 +43,7 @@ func Example_transaction() {
 	}
 	defer store.Close()
 
-	err = store.InTx(ctx, func(tx noetl.Store) error {
+	err = store.InTx(ctx, func(ctx context.Context, tx noetl.Store) error {
 		p, err := tx.Profiles().Create(ctx, noetl.NewProfile{Username: "bot7", Type: noetl.ProfileBot})
 		if err != nil {
 			return err

@@ -31,7 +31,7 @@ func (r attachmentRepo) Add(ctx context.Context, in noetl.NewAttachment) (noetl.
 		UploadedBy: in.UploadedBy, CreatedAt: r.s.now()}
 	what := fmt.Sprintf("attach %q", in.Filename)
 	labelID, chatID := idOr0(in.LabelID), idOr0(in.ChatID)
-	err = r.s.inTx(ctx, func(ts *Store) error {
+	err = r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		// One read gathers every reason to refuse.
 		q := ts.d.SQL("attachment.add.check", func() string {
 			return "SELECT (SELECT COUNT(*) FROM {profile} WHERE id = ?), (SELECT COUNT(*) FROM {label} WHERE id = ?)," +

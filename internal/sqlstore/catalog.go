@@ -228,7 +228,7 @@ func (r catalogRepo) Register(ctx context.Context, in noetl.NewCatalogEntry) (no
 		return "INSERT INTO {catalog} (" + catalogCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" +
 			" ON CONFLICT (resource_path, resource_version) DO NOTHING"
 	})
-	err := r.s.inTx(ctx, func(ts *Store) error {
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		tr := catalogRepo{ts}
 		if err := tr.lockPath(ctx, in.Path); err != nil {
 			return err

@@ -33,7 +33,7 @@ func (r chatRepo) Create(ctx context.Context, actor snowflake.ID, in noetl.NewCh
 	}
 	v := noetl.Chat{ID: chatID, LabelID: in.LabelID, Name: in.Name, OwnerID: actor, CreatedAt: r.s.now()}
 	what := fmt.Sprintf("chat %q", in.Name)
-	err = r.s.inTx(ctx, func(ts *Store) error {
+	err = r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		d := ts.d
 		q := d.SQL("chat.create", func() string {
 			return "INSERT INTO {chat} (" + chatCols + ") SELECT " + typed(d, "BIGINT") + ", " + typed(d, "BIGINT") + ", " +
@@ -163,7 +163,7 @@ func (r chatRepo) Rename(ctx context.Context, actor, id snowflake.ID, name strin
 func (r chatRepo) Move(ctx context.Context, actor, id, labelID snowflake.ID) (noetl.Chat, error) {
 	what := fmt.Sprintf("move chat %s to label %s", id, labelID)
 	var moved noetl.Chat
-	err := r.s.inTx(ctx, func(ts *Store) error {
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		q := ts.d.SQL("chat.move", func() string {
 			return "UPDATE {chat} SET label_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM {label} WHERE id = ?)" +
 				" AND EXISTS (SELECT 1 FROM {member} WHERE chat_id = ? AND profile_id = ? AND role IN " +

@@ -174,7 +174,7 @@ func (r credentialRepo) Rotate(ctx context.Context) (int, error) {
 	})
 	type sealedRow struct{ name, sealed string }
 	n := 0
-	err = r.s.inTx(ctx, func(ts *Store) error {
+	err = r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		rows, err := collect(ctx, ts.q, sel, nil, func(row Row) (sealedRow, error) {
 			var v sealedRow
 			return v, row.Scan(&v.name, &v.sealed)

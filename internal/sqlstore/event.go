@@ -138,7 +138,7 @@ func (r eventRepo) AppendBatch(ctx context.Context, events []noetl.Event) error 
 			e.Timestamp = noetl.UTC(e.Timestamp)
 		}
 	}
-	err := r.s.inTx(ctx, func(ts *Store) error { return ts.writeEvents(ctx, events) })
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error { return ts.writeEvents(ctx, events) })
 	if err == nil {
 		return nil
 	}

@@ -119,7 +119,7 @@ func (r executionRepo) List(ctx context.Context, qr noetl.ExecutionQuery) (noetl
 // each count is its own, then the workload; one transaction.
 func (r executionRepo) Purge(ctx context.Context, exec snowflake.ID) (noetl.PurgeCounts, error) {
 	var n noetl.PurgeCounts
-	err := r.s.inTx(ctx, func(ts *Store) error {
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		for _, t := range [...]struct {
 			table string
 			n     *int64

@@ -307,7 +307,7 @@ func (r labelRepo) Move(ctx context.Context, id snowflake.ID, parentID *snowflak
 		what = fmt.Sprintf("move label %s under label %s", id, dest)
 	}
 	var moved noetl.Label
-	err := r.s.inTx(ctx, func(ts *Store) error {
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		d := ts.d
 		if d.Postgres() {
 			// Serialise moves in this schema: two concurrent moves could each

@@ -35,7 +35,7 @@ func (r memberRepo) Add(ctx context.Context, actor snowflake.ID, in noetl.NewMem
 	}
 	v := noetl.Member{ID: id, ChatID: in.ChatID, ProfileID: in.ProfileID, Role: in.Role, JoinedAt: r.s.now()}
 	what := fmt.Sprintf("add profile %s to chat %s as %s", in.ProfileID, in.ChatID, in.Role)
-	err = r.s.inTx(ctx, func(ts *Store) error {
+	err = r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		role, _, found, err := ts.roleIn(ctx, in.ChatID, actor, true)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func (ts *Store) passOwnership(ctx context.Context, chatID snowflake.ID, what st
 
 func (r memberRepo) Remove(ctx context.Context, actor, chatID, profileID snowflake.ID) error {
 	what := fmt.Sprintf("remove profile %s from chat %s", profileID, chatID)
-	return r.s.inTx(ctx, func(ts *Store) error {
+	return r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		t, err := ts.lockTarget(ctx, actor, chatID, profileID, what)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (r memberRepo) SetRole(ctx context.Context, actor, chatID, profileID snowfl
 	}
 	what := fmt.Sprintf("make profile %s %s of chat %s", profileID, role, chatID)
 	var out noetl.Member
-	err := r.s.inTx(ctx, func(ts *Store) error {
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		t, err := ts.lockTarget(ctx, actor, chatID, profileID, what)
 		if err != nil {
 			return err

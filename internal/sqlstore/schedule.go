@@ -255,7 +255,7 @@ func (r scheduleRepo) Update(ctx context.Context, id snowflake.ID, u noetl.Sched
 		return r.Get(ctx, id)
 	}
 	var out noetl.Schedule
-	err := r.s.inTx(ctx, func(ts *Store) error {
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		tr := scheduleRepo{ts}
 		v, err := tr.getForUpdate(ctx, id)
 		if err != nil {
@@ -312,7 +312,7 @@ func (r scheduleRepo) Update(ctx context.Context, id snowflake.ID, u noetl.Sched
 
 func (r scheduleRepo) Enable(ctx context.Context, id snowflake.ID) (noetl.Schedule, error) {
 	var out noetl.Schedule
-	err := r.s.inTx(ctx, func(ts *Store) error {
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		tr := scheduleRepo{ts}
 		v, err := tr.getForUpdate(ctx, id)
 		if err != nil {
@@ -396,7 +396,7 @@ func (r scheduleRepo) Claim(ctx context.Context, at time.Time, limit int) ([]noe
 			" WHERE schedule.schedule_id = v.id"
 	})
 	var claims []noetl.ScheduleClaim
-	err = r.s.inTx(ctx, func(ts *Store) error {
+	err = r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		rows, err := collect(ctx, ts.q, sel, []any{ts.d.Time(at), limit}, scanSchedule)
 		if err != nil {
 			return ts.wrap(err, "claim schedules due at %s", at.Format(time.RFC3339))

@@ -23,7 +23,7 @@ func addRows[T any](ctx context.Context, s *Store, what, insert string, rows []T
 	if len(rows) == 0 {
 		return ctx.Err()
 	}
-	return s.inTx(ctx, func(ts *Store) error {
+	return s.inTx(ctx, func(ctx context.Context, ts *Store) error {
 		for _, v := range rows {
 			_, err := ts.q.Exec(ctx, insert, args(v)...)
 			if err == nil {

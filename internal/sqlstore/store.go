@@ -37,6 +37,9 @@ type Store struct {
 	q     Querier
 	tx    Tx
 	dummy *dummyHash // shared by a store and its transactions' stores
+	// borrowed marks a store over a caller's transaction (FromTx): it never
+	// commits, rolls back or closes that transaction.
+	borrowed bool
 }
 
 // dummyHash is a bcrypt hash at the store's cost, made on first use.
@@ -55,12 +58,32 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{cfg: &cfg, d: cfg.Dialect, q: cfg.DB, dummy: &dummyHash{}}, nil
+	c := &cfg
+	return &Store{cfg: c, d: cfg.Dialect, q: newRouter(c), dummy: &dummyHash{}}, nil
+}
+
+// Joined returns a Store whose every repository runs in tx, a transaction
+// the caller began and will commit or roll back: the store never ends it,
+// its InTx nests under a savepoint and its Close does nothing. cfg.DB may be
+// nil.
+func Joined(cfg Config, tx Tx) (*Store, error) {
+	if cfg.Dialect == nil || cfg.IDs == nil || tx == nil {
+		return nil, errors.New("sqlstore: Joined needs Dialect, IDs and a transaction")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{cfg: &cfg, d: cfg.Dialect, q: tx, tx: tx, dummy: &dummyHash{}, borrowed: true}, nil
 }
 
 // Querier returns what the store runs statements on (the transaction inside
 // InTx). Backends and benchmarks use it to run raw SQL beside the store.
-func (s *Store) Querier() Querier { return s.q }
+func (s *Store) Querier() Querier {
+	if s.tx != nil {
+		return s.q
+	}
+	return s.cfg.DB
+}
 
 // IDs implements noetl.Store.
 func (s *Store) IDs() *snowflake.Generator { return s.cfg.IDs }
@@ -70,6 +93,9 @@ func (s *Store) Dialect() string { return s.d.Name }
 
 // Close implements noetl.Store.
 func (s *Store) Close() error {
+	if s.borrowed {
+		return nil
+	}
 	if s.tx != nil {
 		return errors.New("sqlstore: Close called on a transaction's store")
 	}
@@ -92,14 +118,42 @@ func (s *Store) newID() (snowflake.ID, error) {
 }
 
 // InTx implements noetl.Store.
-func (s *Store) InTx(ctx context.Context, fn func(tx noetl.Store) error) error {
-	return s.inTx(ctx, func(ts *Store) error { return fn(ts) })
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx noetl.Store) error) error {
+	return s.inTx(ctx, func(ctx context.Context, ts *Store) error { return fn(ctx, ts) })
 }
 
-// inTx runs fn in a transaction, or, when s is already in one, under a
-// savepoint of it. It commits once when fn returns nil, and rolls back when
-// fn fails or panics (re-panicking after).
-func (s *Store) inTx(ctx context.Context, fn func(ts *Store) error) (err error) {
+// txKey is the context key under which InTx hands fn its transaction's
+// Store; cfg tells the stores of one database apart.
+type txKey struct{ cfg *Config }
+
+// joined returns the transaction's Store that ctx carries for this store's
+// database, or nil.
+func (s *Store) joined(ctx context.Context) *Store {
+	ts, _ := ctx.Value(txKey{s.cfg}).(*Store)
+	return ts
+}
+
+// cleanupTimeout bounds a rollback or savepoint release that runs after the
+// caller's context ended, so clean-up never hangs on a stalled server.
+const cleanupTimeout = 2 * time.Second
+
+// cleanup returns a context for clean-up after ctx: not cancelled with ctx,
+// but bounded by cleanupTimeout.
+func cleanup(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
+// inTx runs fn in a transaction, or, when s is already in one (or ctx
+// carries one of this database's transactions), under a savepoint of it. It
+// commits once when fn returns nil, and rolls back when fn fails or panics
+// (re-panicking after). fn gets a ctx carrying the transaction, so the outer
+// store called with it joins the transaction instead of waiting for it.
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store) error) (err error) {
+	if s.tx == nil {
+		if ts := s.joined(ctx); ts != nil {
+			s = ts
+		}
+	}
 	if s.tx != nil {
 		return s.savepoint(ctx, fn)
 	}
@@ -114,15 +168,19 @@ func (s *Store) inTx(ctx context.Context, fn func(ts *Store) error) (err error) 
 	done := false
 	defer func() {
 		if !done {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+			c, cancel := cleanup(ctx)
+			_ = tx.Rollback(c)
+			cancel()
 		}
 	}()
-	if err := fn(ts); err != nil {
+	if err := fn(context.WithValue(ctx, txKey{s.cfg}, ts), ts); err != nil {
 		return err
 	}
 	done = true
 	if err := tx.Commit(ctx); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
+		c, cancel := cleanup(ctx)
+		_ = tx.Rollback(c)
+		cancel()
 		return s.wrap(err, "commit")
 	}
 	return nil
@@ -134,12 +192,13 @@ func (s *Store) inTx(ctx context.Context, fn func(ts *Store) error) (err error) 
 // otherwise), so a multi-statement call is all or nothing inside a caller's
 // transaction too. Nested savepoints share one name; each ROLLBACK TO and
 // RELEASE acts on the innermost.
-func (s *Store) savepoint(ctx context.Context, fn func(ts *Store) error) error {
+func (s *Store) savepoint(ctx context.Context, fn func(ctx context.Context, ts *Store) error) error {
 	if _, err := s.q.Exec(ctx, "SAVEPOINT noetl_sp"); err != nil {
 		return s.wrap(err, "savepoint")
 	}
 	undo := func() {
-		c := context.WithoutCancel(ctx)
+		c, cancel := cleanup(ctx)
+		defer cancel()
 		_, _ = s.q.Exec(c, "ROLLBACK TO SAVEPOINT noetl_sp")
 		_, _ = s.q.Exec(c, "RELEASE SAVEPOINT noetl_sp")
 	}
@@ -149,7 +208,10 @@ func (s *Store) savepoint(ctx context.Context, fn func(ts *Store) error) error {
 			undo()
 		}
 	}()
-	if err := fn(s); err != nil {
+	if s.joined(ctx) != s {
+		ctx = context.WithValue(ctx, txKey{s.cfg}, s)
+	}
+	if err := fn(ctx, s); err != nil {
 		return err
 	}
 	done = true

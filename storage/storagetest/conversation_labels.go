@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -407,7 +409,7 @@ func testLabels(t *testing.T, h Harness) {
 		c.post(t, c.chat.ID, c.cat, "still here")
 		boom := errors.New("changed my mind")
 		unchanged(t, s, boom, func() error {
-			return s.InTx(ctx(t), func(tx noetl.Store) error {
+			return s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 				if err := tx.Labels().Delete(ctx(t), c.team.ID); err != nil {
 					return err
 				}

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -205,7 +207,7 @@ func testMessages(t *testing.T, h Harness) {
 	t.Run("ListCapsThePageSize", func(t *testing.T) {
 		s := h.New(t)
 		c := newConvo(t, s)
-		require.NoError(t, s.InTx(ctx(t), func(tx noetl.Store) error {
+		require.NoError(t, s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			for i := range noetl.MaxLimit + 5 {
 				if _, err := tx.Messages().Post(ctx(t), noetl.NewMessage{ChatID: c.chat.ID, SenderType: noetl.SenderSystem, Content: fmt.Sprint(i)}); err != nil {
 					return err

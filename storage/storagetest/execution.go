@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+
 	"fmt"
 	"testing"
 	"time"
@@ -268,7 +270,7 @@ func testWorkflows(t *testing.T, h Harness) {
 	t.Run("InsideInTxRollsBackWithTheTransaction", func(t *testing.T) {
 		s := h.New(t)
 		exec := newWorkload(t, s)
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			if err := tx.Workflows().Add(ctx(t), noetl.WorkflowStep{ExecutionID: exec, StepID: "a"}, noetl.WorkflowStep{ExecutionID: exec, StepID: "b"}); err != nil {
 				return err
 			}
@@ -566,7 +568,7 @@ func testExecutions(t *testing.T, h Harness) {
 		s := h.New(t)
 		exec := newWorkload(t, s)
 		require.NoError(t, s.Events().AppendBatch(ctx(t), make4Events(exec)))
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			if _, err := tx.Executions().Purge(ctx(t), exec); err != nil {
 				return err
 			}

@@ -280,7 +280,7 @@ func testEvents(t *testing.T, h Harness) {
 		s := h.New(t)
 		exec := newWorkload(t, s)
 		boom := errors.New("later failure")
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			if err := tx.Events().AppendBatch(ctx(t), make4Events(exec)); err != nil {
 				return err
 			}

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -490,7 +492,7 @@ func testSessions(t *testing.T, h Harness) {
 func testTransactions(t *testing.T, h Harness) {
 	t.Run("CommitKeepsEveryWrite", func(t *testing.T) {
 		s := h.New(t)
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			p, err := tx.Profiles().Create(ctx(t), noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
 			if err != nil {
 				return err
@@ -508,7 +510,7 @@ func testTransactions(t *testing.T, h Harness) {
 	t.Run("ErrorRollsBackEveryWrite", func(t *testing.T) {
 		s := h.New(t)
 		boom := errors.New("boom")
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			if _, err := tx.Profiles().Create(ctx(t), noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser}); err != nil {
 				return err
 			}
@@ -525,7 +527,7 @@ func testTransactions(t *testing.T, h Harness) {
 	t.Run("PanicRollsBackAndRepanics", func(t *testing.T) {
 		s := h.New(t)
 		assert.PanicsWithValue(t, "kaboom", func() {
-			_ = s.InTx(ctx(t), func(tx noetl.Store) error {
+			_ = s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 				if _, err := tx.Profiles().Create(ctx(t), noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser}); err != nil {
 					return err
 				}
@@ -537,8 +539,8 @@ func testTransactions(t *testing.T, h Harness) {
 	t.Run("NestedInTxJoinsTheOuterTransaction", func(t *testing.T) {
 		s := h.New(t)
 		boom := errors.New("outer fails")
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
-			if err := tx.InTx(ctx(t), func(inner noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
+			if err := tx.InTx(ctx(t), func(_ context.Context, inner noetl.Store) error {
 				_, err := inner.Profiles().Create(ctx(t), noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
 				return err
 			}); err != nil {
@@ -551,7 +553,7 @@ func testTransactions(t *testing.T, h Harness) {
 	})
 	t.Run("CloseOnTransactionStoreIsRefused", func(t *testing.T) {
 		s := h.New(t)
-		err := s.InTx(ctx(t), func(tx noetl.Store) error { return tx.Close() })
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error { return tx.Close() })
 		assert.Error(t, err)
 		_, err = s.Roles().GetByName(ctx(t), "admin")
 		assert.NoError(t, err, "the store is still open")

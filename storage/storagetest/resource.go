@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -428,7 +430,7 @@ func testCatalog(t *testing.T, h Harness) {
 	t.Run("RegisterJoinsOuterTransaction", func(t *testing.T) {
 		s := h.New(t)
 		boom := fmt.Errorf("boom")
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			registerAt(t, tx, "p", "")
 			assert.Equal(t, "0.1.1", registerAt(t, tx, "p", "").ResourceVersion)
 			return boom

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+
 	"errors"
 	"testing"
 
@@ -19,7 +21,7 @@ func testNestedTransactions(t *testing.T, h Harness) {
 		s := h.New(t)
 		exec := newWorkload(t, s)
 		a := noetl.WorkflowStep{ExecutionID: exec, StepID: "a"}
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			err := tx.Workflows().Add(ctx(t), a, a)
 			require.ErrorIs(t, err, noetl.ErrConflict)
 			// The transaction is still usable after the refusal.
@@ -37,11 +39,11 @@ func testNestedTransactions(t *testing.T, h Harness) {
 	t.Run("InnerInTxErrorUndoesOnlyInnerWrites", func(t *testing.T) {
 		s := h.New(t)
 		boom := errors.New("inner fails")
-		err := s.InTx(ctx(t), func(tx noetl.Store) error {
+		err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 			if _, err := tx.Profiles().Create(ctx(t), noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser}); err != nil {
 				return err
 			}
-			err := tx.InTx(ctx(t), func(inner noetl.Store) error {
+			err := tx.InTx(ctx(t), func(_ context.Context, inner noetl.Store) error {
 				if _, err := inner.Profiles().Create(ctx(t), noetl.NewProfile{Username: "bob", Type: noetl.ProfileUser}); err != nil {
 					return err
 				}

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -348,7 +350,7 @@ func testSchedules(t *testing.T, h Harness) {
 func createDue(t *testing.T, s noetl.Store, n int) map[snowflake.ID]time.Time {
 	t.Helper()
 	want := map[snowflake.ID]time.Time{}
-	err := s.InTx(ctx(t), func(tx noetl.Store) error {
+	err := s.InTx(ctx(t), func(_ context.Context, tx noetl.Store) error {
 		for i := range n {
 			v, err := tx.Schedules().Create(ctx(t), noetl.NewSchedule{PlaybookPath: fmt.Sprintf("flows/%d", i), IntervalSec: 60 + i})
 			if err != nil {

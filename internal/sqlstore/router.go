@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+)
+
+// router is the Querier of a store outside a transaction. A statement whose
+// ctx carries one of this database's transactions (the ctx InTx hands its
+// function) runs in that transaction; any other runs on the DB. So the outer
+// store used inside InTx joins the transaction instead of waiting for the
+// write lock (SQLite) or writing outside it (PostgreSQL).
+type router struct {
+	db  DB
+	cfg *Config
+}
+
+// newRouter returns the router over cfg.DB, with Copier or Preparer when the
+// DB has them, so a repository's type assertion finds the same capabilities.
+func newRouter(cfg *Config) Querier {
+	r := router{db: cfg.DB, cfg: cfg}
+	switch cfg.DB.(type) {
+	case Copier:
+		return copyRouter{r}
+	case Preparer:
+		return prepareRouter{r}
+	}
+	return r
+}
+
+// on returns the querier a statement under ctx runs on.
+func (r router) on(ctx context.Context) Querier {
+	if ts, ok := ctx.Value(txKey{r.cfg}).(*Store); ok {
+		return ts.q
+	}
+	return r.db
+}
+
+func (r router) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	return r.on(ctx).Exec(ctx, sql, args...)
+}
+
+func (r router) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
+	return r.on(ctx).Query(ctx, sql, args...)
+}
+
+func (r router) QueryRow(ctx context.Context, sql string, args ...any) Row {
+	return r.on(ctx).QueryRow(ctx, sql, args...)
+}
+
+// errNoCapability is returned when a routed statement's querier lacks the
+// capability the DB has; adapters give a DB and its transactions the same.
+var errNoCapability = errors.New("sqlstore: the transaction's querier lacks the DB's bulk capability")
+
+type copyRouter struct{ router }
+
+// CopyFrom implements Copier.
+func (r copyRouter) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
+	c, ok := r.on(ctx).(Copier)
+	if !ok {
+		return 0, errNoCapability
+	}
+	return c.CopyFrom(ctx, table, columns, rows)
+}
+
+type prepareRouter struct{ router }
+
+// Prepare implements Preparer.
+func (r prepareRouter) Prepare(ctx context.Context, sql string) (Stmt, error) {
+	p, ok := r.on(ctx).(Preparer)
+	if !ok {
+		return nil, errNoCapability
+	}
+	return p.Prepare(ctx, sql)
+}
+
+var (
+	_ Querier  = router{}
+	_ Copier   = copyRouter{}
+	_ Preparer = prepareRouter{}
+)
