@@ -85,6 +85,39 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	return st, nil
 }
 
+// FromTx returns a Store whose every repository runs in tx, a transaction
+// the caller began on a database already migrated (Open or Migrate): a
+// service writes its own rows and NoETL rows atomically. The store never
+// commits or rolls back tx; its InTx nests under a savepoint and its Close
+// does nothing. Each statement runs under a savepoint of its own, pipelined
+// with it, so a refused call undoes only itself and tx stays usable. Use
+// the store only while tx is open, from one goroutine at a time, as tx
+// itself.
+func FromTx(tx pgx.Tx, opts ...Option) (noetl.Store, error) {
+	if tx == nil {
+		return nil, noetl.Invalidf("postgres: FromTx needs a transaction")
+	}
+	o := config.Apply(opts)
+	ids, err := o.Generator()
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	name := o.Schema
+	if name == "" {
+		name = schema.DefaultSchemaName
+	}
+	if err := schema.ValidateSchemaName(name); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return sqlstore.Joined(sqlstore.Config{
+		Dialect:      NewDialect(name),
+		IDs:          ids,
+		Now:          o.Now,
+		PasswordCost: o.PasswordCost,
+		Keyring:      o.Keyring,
+	}, txQ{conn: conn{q: tx, schema: name}, tx: tx})
+}
+
 // redactDSN keeps a password in the DSN out of an error's text.
 func redactDSN(err error, dsn string) error {
 	cfg, perr := pgx.ParseConfig(dsn)

@@ -152,6 +152,31 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 	return st, nil
 }
 
+// FromTx returns a Store whose every repository runs in tx, a transaction
+// the caller began on a database already migrated (Open or Migrate) and
+// opened with DSN's pragmas: a service writes its own rows and NoETL rows
+// atomically. The store never commits or rolls back tx; its InTx nests
+// under a savepoint and its Close does nothing. A refused call undoes only
+// itself and tx stays usable. Use the store only while tx is open, from one
+// goroutine at a time, as tx itself.
+func FromTx(tx *sql.Tx, opts ...Option) (noetl.Store, error) {
+	if tx == nil {
+		return nil, noetl.Invalidf("sqlite: FromTx needs a transaction")
+	}
+	o := config.Apply(opts)
+	ids, err := o.Generator()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return sqlstore.Joined(sqlstore.Config{
+		Dialect:      NewDialect(),
+		IDs:          ids,
+		Now:          o.Now,
+		PasswordCost: o.PasswordCost,
+		Keyring:      o.Keyring,
+	}, txConn{conn{q: newQuerier(nil), tx: tx}})
+}
+
 // Migrate applies the pending SQLite migrations to db.
 func Migrate(ctx context.Context, db *sql.DB) error {
 	m, err := schema.NewMigrator(db, schema.SQLite)
