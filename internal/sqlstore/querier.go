@@ -85,5 +85,7 @@ type Stmt interface {
 // (InTx, FromTx) run on it; a transaction a single repository call opens for
 // itself does not need it.
 type Guarder interface {
+	// Guarded returns the guarded view of the transaction; committing and
+	// rolling back stay with the transaction itself.
 	Guarded() Tx
 }

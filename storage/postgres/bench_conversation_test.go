@@ -60,7 +60,7 @@ func benchDB(t testing.TB) (noetl.Store, *pgxpool.Pool) {
 	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	st, err := postgres.Open(context.Background(), "", storage.WithPool(pool), storage.WithSchema(benchSchema),
+	st, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), postgres.WithSchema(benchSchema),
 		storage.WithShard(5), storage.WithPasswordCost(4))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })

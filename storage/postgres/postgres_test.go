@@ -26,7 +26,7 @@ var schemas atomic.Int64
 // sharedPool returns one pool per top-level test over a fresh database;
 // each store of the suite then lives in its own schema of that database,
 // which is far quicker than a database per subtest and exercises
-// storage.WithSchema on every test.
+// postgres.WithSchema on every test.
 func sharedPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
@@ -37,7 +37,7 @@ func sharedPool(t *testing.T) *pgxpool.Pool {
 
 func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Option) noetl.Store {
 	t.Helper()
-	opts := append([]storage.Option{storage.WithPool(pool), storage.WithSchema(name),
+	opts := append([]storage.Option{postgres.WithPool(pool), postgres.WithSchema(name),
 		storage.WithPasswordCost(4), storage.WithShard(3)}, more...)
 	s, err := postgres.Open(context.Background(), "", opts...)
 	require.NoError(t, err)
@@ -97,7 +97,7 @@ func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string) storagetest.Call
 	tx, err := pool.Begin(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
-	st, err := postgres.FromTx(tx, storage.WithSchema(name), storage.WithPasswordCost(4), storage.WithShard(3))
+	st, err := postgres.FromTx(tx, postgres.WithSchema(name), storage.WithPasswordCost(4), storage.WithShard(3))
 	require.NoError(t, err)
 	return storagetest.CallerTx{
 		Store: st,

@@ -109,7 +109,7 @@ func newCallerTx(t *testing.T, path string) storagetest.CallerTx {
 	require.NoError(t, sqlite.Migrate(ctx, db))
 	_, err = db.ExecContext(ctx, "CREATE TABLE ticket (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
 	require.NoError(t, err)
-	outer, err := sqlite.Open(ctx, "", append(testOpts, storage.WithSQLDB(db), storage.WithoutMigrate())...)
+	outer, err := sqlite.Open(ctx, "", append(testOpts, sqlite.WithDB(db), storage.WithoutMigrate())...)
 	require.NoError(t, err)
 	t.Cleanup(func() { outer.Close() })
 	tx, err := db.BeginTx(ctx, nil)
