@@ -197,7 +197,7 @@ func classify(err error) (error, string) {
 		case pg.Code == "23514", pg.Code == "23502", strings.HasPrefix(pg.Code, "22"):
 			return noetl.ErrInvalid, pg.ConstraintName
 		case pg.Code == "40001", pg.Code == "40P01", // serialization failure, deadlock
-			strings.HasPrefix(pg.Code, "08"),                                   // connection exception
+			strings.HasPrefix(pg.Code, "08"),                           // connection exception
 			pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03", // shutdown, crash, starting up
 			pg.Code == "53300", pg.Code == "55P03": // too many connections, lock not available
 			return noetl.ErrTransient, ""
