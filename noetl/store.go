@@ -82,7 +82,11 @@ type Store interface {
 	IDs() *snowflake.Generator
 	// Dialect names the backend: "postgres" or "sqlite".
 	Dialect() string
-	// Close releases the store's connections (those it opened itself). On a
-	// transaction's Store it returns an error and does nothing.
+	// Close releases the store's connections (those it opened itself) and
+	// its id shard lease. It is idempotent: later calls return the first
+	// call's result. After Close every method fails with ErrClosed. On a
+	// transaction's Store (InTx) it returns an error wrapping ErrInvalid and
+	// does nothing; on a store over a caller's transaction (FromTx) it does
+	// nothing.
 	Close() error
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/noetl/noetldb/noetl"
@@ -40,6 +41,15 @@ type Store struct {
 	// borrowed marks a store over a caller's transaction (FromTx): it never
 	// commits, rolls back or closes that transaction.
 	borrowed bool
+	// closing makes Close run the backend's Close once.
+	closing *closeOnce
+}
+
+// closeOnce runs a Close function once and keeps its result.
+type closeOnce struct {
+	once   sync.Once
+	err    error
+	closed atomic.Bool
 }
 
 // dummyHash is a bcrypt hash at the store's cost, made on first use.
@@ -58,8 +68,8 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &cfg
-	return &Store{cfg: c, d: cfg.Dialect, q: newRouter(c), dummy: &dummyHash{}}, nil
+	c, closing := &cfg, &closeOnce{}
+	return &Store{cfg: c, d: cfg.Dialect, q: newRouter(c, &closing.closed), dummy: &dummyHash{}, closing: closing}, nil
 }
 
 // Joined returns a Store whose every repository runs in tx, a transaction
@@ -101,12 +111,15 @@ func (s *Store) Close() error {
 		return nil
 	}
 	if s.tx != nil {
-		return errors.New("sqlstore: Close called on a transaction's store")
+		return noetl.Invalidf("Close called on a transaction's store (InTx ends the transaction)")
 	}
-	if s.cfg.Close != nil {
-		return s.cfg.Close()
-	}
-	return nil
+	s.closing.once.Do(func() {
+		s.closing.closed.Store(true)
+		if s.cfg.Close != nil {
+			s.closing.err = s.cfg.Close()
+		}
+	})
+	return s.closing.err
 }
 
 // now is the store's clock, in UTC truncated to microseconds.
@@ -171,11 +184,14 @@ func (s *Store) begin(ctx context.Context, guard bool, fn func(ctx context.Conte
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.closing.closed.Load() {
+		return errClosed
+	}
 	tx, err := s.cfg.DB.Begin(ctx)
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
-	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy}
+	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy, closing: s.closing}
 	if g, ok := tx.(Guarder); ok && guard {
 		ts.q = g.Guarded()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -74,6 +75,17 @@ func TestConformance(t *testing.T) {
 		NewCallerTx: func(t *testing.T) storagetest.CallerTx {
 			return newCallerTx(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
 		},
+		NewLeasing: func(t *testing.T) func(t *testing.T) (noetl.Store, error) {
+			name := fmt.Sprintf("t%d", schemas.Add(1))
+			return func(t *testing.T) (noetl.Store, error) {
+				s, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), postgres.WithSchema(name),
+					storage.WithPasswordCost(4))
+				if err == nil {
+					t.Cleanup(func() { s.Close() })
+				}
+				return s, err
+			}
+		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			name := fmt.Sprintf("t%d", schemas.Add(1))
 			return func(t *testing.T) noetl.Store {
@@ -113,4 +125,31 @@ func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string) storagetest.Call
 		Commit:   tx.Commit,
 		Rollback: tx.Rollback,
 	}
+}
+
+// The lease is a session advisory lock: when its connection dies (the
+// process crashed, or the server killed it) the shard is free at once.
+func TestLeaseDiesWithItsConnection(t *testing.T) {
+	ctx := context.Background()
+	pool := sharedPool(t)
+	open := func() noetl.Store {
+		s, err := postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema("lease"), storage.WithPasswordCost(4))
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	first := open()
+	shard := first.IDs().Shard()
+	var killed int
+	err := pool.QueryRow(ctx, "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"+
+		" WHERE locktype = 'advisory' AND objid = $1 AND granted", shard).Scan(&killed)
+	require.NoError(t, err)
+	require.Equal(t, 1, killed, "one connection holds the lease")
+	require.Eventually(t, func() bool {
+		var held int
+		_ = pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1", shard).Scan(&held)
+		return held == 0
+	}, 5*time.Second, 20*time.Millisecond)
+	second := open()
+	require.Equal(t, shard, second.IDs().Shard(), "the killed connection's shard is free again")
 }

@@ -67,6 +67,7 @@ func TestConformanceMemory(t *testing.T) {
 	storagetest.Run(t, storagetest.Harness{New: openMemory, NewMigrator: newMigrator,
 		NewWith:     func(t *testing.T, o storagetest.StoreOptions) noetl.Store { return openWith(t, sqlite.Memory, o) },
 		NewCallerTx: func(t *testing.T) storagetest.CallerTx { return newCallerTx(t, sqlite.Memory) },
+		NewLeasing:  leasingMemory,
 	})
 }
 
@@ -79,6 +80,10 @@ func TestConformanceFile(t *testing.T) {
 		},
 		NewCallerTx: func(t *testing.T) storagetest.CallerTx {
 			return newCallerTx(t, filepath.Join(t.TempDir(), "caller.db"))
+		},
+		NewLeasing: func(t *testing.T) func(t *testing.T) (noetl.Store, error) {
+			path := filepath.Join(t.TempDir(), "leasing.db")
+			return func(t *testing.T) (noetl.Store, error) { return openLeasing(t, path) }
 		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			path := filepath.Join(t.TempDir(), "shared.db")
@@ -131,4 +136,27 @@ func newCallerTx(t *testing.T, path string) storagetest.CallerTx {
 		Commit:   func(context.Context) error { return tx.Commit() },
 		Rollback: func(context.Context) error { return tx.Rollback() },
 	}
+}
+
+// openLeasing opens a store on path with no shard option.
+func openLeasing(t *testing.T, path string, more ...storage.Option) (noetl.Store, error) {
+	s, err := sqlite.Open(context.Background(), path, append([]storage.Option{storage.WithPasswordCost(4)}, more...)...)
+	if err == nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
+
+// leasingMemory opens stores with no shard option on one in-memory
+// database, shared through one *sql.DB.
+func leasingMemory(t *testing.T) func(t *testing.T) (noetl.Store, error) {
+	dsn, err := sqlite.DSN(sqlite.Memory)
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	keep, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { keep.Close() })
+	return func(t *testing.T) (noetl.Store, error) { return openLeasing(t, "", sqlite.WithDB(db)) }
 }

@@ -46,6 +46,11 @@ type Harness struct {
 	// PRIMARY KEY, title TEXT NOT NULL), and joins a store to it (the
 	// backend's FromTx). The caller-transaction subtests fail without it.
 	NewCallerTx func(t *testing.T) CallerTx
+	// NewLeasing returns a function that opens stores on one fresh,
+	// migrated database with no shard option, so that each leases a shard
+	// of its own; each store is closed when its t ends. The shard-lease
+	// subtests fail without it.
+	NewLeasing func(t *testing.T) func(t *testing.T) (noetl.Store, error)
 }
 
 // CallerTx is a transaction a service began itself, with a store joined to
