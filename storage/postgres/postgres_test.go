@@ -28,9 +28,13 @@ var schemas atomic.Int64
 // each store of the suite then lives in its own schema of that database,
 // which is far quicker than a database per subtest and exercises
 // postgres.WithSchema on every test.
-func sharedPool(t *testing.T) *pgxpool.Pool {
+func sharedPool(t *testing.T, params ...string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+	dsn := pgtest.NewDatabase(t)
+	for _, p := range params {
+		dsn += "&" + p
+	}
+	pool, err := pgxpool.New(context.Background(), dsn)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	return pool
@@ -47,8 +51,21 @@ func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Opti
 }
 
 func TestConformance(t *testing.T) {
-	pool := sharedPool(t)
-	storagetest.Run(t, storagetest.Harness{
+	storagetest.Run(t, harness(sharedPool(t)))
+}
+
+// The suite again with pgx's simple protocol (client-side parameters, no
+// prepared statements), the mode of poolers and proxies that cannot carry
+// prepared statements: every statement shape and the pipelined savepoints
+// must work there too.
+func TestConformanceSimpleProtocol(t *testing.T) {
+	storagetest.Run(t, harness(sharedPool(t, "default_query_exec_mode=simple_protocol")))
+}
+
+// harness is the suite's harness over pool: each store in a schema of its
+// own.
+func harness(pool *pgxpool.Pool) storagetest.Harness {
+	return storagetest.Harness{
 		New: func(t *testing.T) noetl.Store {
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
 		},
@@ -95,7 +112,7 @@ func TestConformance(t *testing.T) {
 				return storeIn(t, p, name)
 			}
 		},
-	})
+	}
 }
 
 // newCallerTx migrates schema name, creates the service's own ticket table
