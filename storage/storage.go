@@ -11,6 +11,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage/postgres"
 	"github.com/noetl/noetldb/storage/sqlite"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // Option configures Open and the backends' Open functions.
@@ -95,3 +97,24 @@ func WithPasswordCost(cost int) Option { return func(o *config.Options) { o.Pass
 // credential's secret is refused with noetl.ErrNoKeyring: secrets are never
 // stored in plain text.
 func WithKeyring(k *noetl.Keyring) Option { return func(o *config.Options) { o.Keyring = k } }
+
+// WithLogger makes the store log to l: every statement at Debug (its
+// repository operation such as "messages.post", SQL text without
+// arguments, duration, rows and error), and at Warn the statements slower
+// than the threshold (WithSlowThreshold) and the retries the store makes on
+// its own. See trace.NewLogHook. Without it (and without WithHook) the store
+// is not instrumented and pays nothing.
+func WithLogger(l *slog.Logger) Option { return func(o *config.Options) { o.Logger = l } }
+
+// WithSlowThreshold sets the duration from which WithLogger reports a
+// statement at Warn (default trace.DefaultSlowThreshold); a negative d
+// turns the slow report off. It has no effect without WithLogger.
+func WithSlowThreshold(d time.Duration) Option {
+	return func(o *config.Options) { o.SlowThreshold = d }
+}
+
+// WithHook reports every repository call, statement and retry of the store
+// to h (see package trace), the same on both engines: a tracer makes one
+// span per call in OnCall and the call's statements beneath it. It may be
+// given with WithLogger; both then see everything.
+func WithHook(h trace.Hook) Option { return func(o *config.Options) { o.Hook = h } }

@@ -5,6 +5,7 @@ package config
 import (
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // ShardEnv is the environment variable read for the id shard when no option
@@ -34,6 +36,11 @@ type Options struct {
 	DB           *sql.DB
 	PasswordCost int
 	Keyring      *noetl.Keyring
+
+	// Observability (storage.WithLogger, WithSlowThreshold, WithHook).
+	Logger        *slog.Logger
+	SlowThreshold time.Duration
+	Hook          trace.Hook
 }
 
 // Option sets one field of Options.
@@ -72,4 +79,11 @@ func (o *Options) Generator() (*snowflake.Generator, error) {
 		gopts = append(gopts, snowflake.WithClock(o.Now))
 	}
 	return snowflake.NewGenerator(shard, gopts...)
+}
+
+// TraceHook returns the hook the options ask for: the logger's hook and the
+// caller's hook together; nil when neither is set, so the store is not
+// instrumented at all.
+func (o *Options) TraceHook() trace.Hook {
+	return trace.Multi(trace.NewLogHook(o.Logger, o.SlowThreshold), o.Hook)
 }

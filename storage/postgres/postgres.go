@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/noetl/noetldb/internal/config"
+	"github.com/noetl/noetldb/internal/observe"
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
@@ -71,7 +72,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	}
 	st, err := sqlstore.New(sqlstore.Config{
 		Dialect:      NewDialect(name),
-		DB:           poolQ{q: pool, pool: pool, schema: name},
+		DB:           observe.DB(poolQ{q: pool, pool: pool, schema: name}, o.TraceHook()),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
@@ -82,7 +83,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		closePool()
 		return nil, err
 	}
-	return st, nil
+	return observe.Store(st, o.TraceHook()), nil
 }
 
 // redactDSN keeps a password in the DSN out of an error's text.

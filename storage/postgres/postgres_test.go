@@ -69,6 +69,9 @@ func TestConformance(t *testing.T) {
 			if o.Now != nil {
 				opts = append(opts, storage.WithClock(o.Now))
 			}
+			if o.Hook != nil || o.Logger != nil {
+				opts = append(opts, storage.WithHook(o.Hook), storage.WithLogger(o.Logger), storage.WithSlowThreshold(o.SlowThreshold))
+			}
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)), opts...)
 		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {

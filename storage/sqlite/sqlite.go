@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/noetl/noetldb/internal/config"
+	"github.com/noetl/noetldb/internal/observe"
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
@@ -138,7 +139,7 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 	}
 	st, err := sqlstore.New(sqlstore.Config{
 		Dialect:      NewDialect(),
-		DB:           pool{conn{q: q}},
+		DB:           observe.DB(pool{conn{q: q}}, o.TraceHook()),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
@@ -149,7 +150,7 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 		closeAll()
 		return nil, err
 	}
-	return st, nil
+	return observe.Store(st, o.TraceHook()), nil
 }
 
 // Migrate applies the pending SQLite migrations to db.
