@@ -107,6 +107,11 @@ func (b base) prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	return stmt{st: st, b: b, sql: sql}, nil
 }
 
+// Retried implements sqlstore.RetryReporter.
+func (b base) Retried(ctx context.Context, attempt int, err error) {
+	b.h.OnRetry(ctx, trace.Retry{Op: trace.Op(ctx), Attempt: attempt, Err: err})
+}
+
 // control reports a transaction-control step (BEGIN, COMMIT, ROLLBACK).
 func (b base) control(ctx context.Context, sql string, f func(context.Context) error) error {
 	start := time.Now()
@@ -250,14 +255,16 @@ func (t txCP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 }
 
 var (
-	_ sqlstore.DB       = dbW{}
-	_ sqlstore.Copier   = dbC{}
-	_ sqlstore.Preparer = dbP{}
-	_ sqlstore.Copier   = dbCP{}
-	_ sqlstore.Preparer = dbCP{}
-	_ sqlstore.Tx       = txW{}
-	_ sqlstore.Copier   = txC{}
-	_ sqlstore.Preparer = txP{}
-	_ sqlstore.Copier   = txCP{}
-	_ sqlstore.Preparer = txCP{}
+	_ sqlstore.DB            = dbW{}
+	_ sqlstore.RetryReporter = dbW{}
+	_ sqlstore.RetryReporter = txW{}
+	_ sqlstore.Copier        = dbC{}
+	_ sqlstore.Preparer      = dbP{}
+	_ sqlstore.Copier        = dbCP{}
+	_ sqlstore.Preparer      = dbCP{}
+	_ sqlstore.Tx            = txW{}
+	_ sqlstore.Copier        = txC{}
+	_ sqlstore.Preparer      = txP{}
+	_ sqlstore.Copier        = txCP{}
+	_ sqlstore.Preparer      = txCP{}
 )

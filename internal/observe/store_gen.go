@@ -188,6 +188,13 @@ func (r profileRepo) VerifyPassword(ctx context.Context, a1 string, a2 noetl.Sec
 	return r0, err
 }
 
+func (r profileRepo) Ensure(ctx context.Context, a1 noetl.NewProfile) (noetl.Profile, bool, error) {
+	ctx, end := r.h.OnCall(trace.WithOp(ctx, "profiles.ensure"), "profiles.ensure")
+	r0, r1, err := r.next.Ensure(ctx, a1)
+	end(err)
+	return r0, r1, err
+}
+
 // sessionRepo reports the calls of a noetl.SessionRepo.
 type sessionRepo struct {
 	next noetl.SessionRepo
@@ -303,6 +310,13 @@ func (r labelRepo) Delete(ctx context.Context, a1 snowflake.ID) error {
 	err := r.next.Delete(ctx, a1)
 	end(err)
 	return err
+}
+
+func (r labelRepo) EnsurePath(ctx context.Context, a1 string, a2 *snowflake.ID) (noetl.Label, error) {
+	ctx, end := r.h.OnCall(trace.WithOp(ctx, "labels.ensure_path"), "labels.ensure_path")
+	r0, err := r.next.EnsurePath(ctx, a1, a2)
+	end(err)
+	return r0, err
 }
 
 // chatRepo reports the calls of a noetl.ChatRepo.
@@ -728,6 +742,13 @@ func (r scheduleRepo) RecordRun(ctx context.Context, a1 snowflake.ID, a2 string)
 	r0, err := r.next.RecordRun(ctx, a1, a2)
 	end(err)
 	return r0, err
+}
+
+func (r scheduleRepo) Ensure(ctx context.Context, a1 noetl.NewSchedule) (noetl.Schedule, bool, error) {
+	ctx, end := r.h.OnCall(trace.WithOp(ctx, "schedules.ensure"), "schedules.ensure")
+	r0, r1, err := r.next.Ensure(ctx, a1)
+	end(err)
+	return r0, r1, err
 }
 
 // workloadRepo reports the calls of a noetl.WorkloadRepo.
