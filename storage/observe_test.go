@@ -2,16 +2,25 @@ package storage_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/noetl/noetldb/internal/pgtest"
 	"github.com/noetl/noetldb/internal/sqlstore"
+	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
+	"github.com/noetl/noetldb/storage/sqlite"
 	"github.com/noetl/noetldb/storage/trace"
 )
 
@@ -41,4 +50,65 @@ func TestNoHookIsThePlainStore(t *testing.T) {
 			require.Positive(t, calls)
 		})
 	}
+}
+
+func TestSlowThresholdNeedsALogger(t *testing.T) {
+	_, err := storage.Open(context.Background(), "sqlite::memory:", storage.WithSlowThreshold(time.Second))
+	require.ErrorIs(t, err, noetl.ErrInvalid)
+}
+
+// opsHook records the operation of every statement.
+type opsHook struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (h *opsHook) hook() trace.Hook {
+	return trace.Funcs{Statement: func(_ context.Context, s trace.Statement) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.ops = append(h.ops, s.Op+" "+strings.Fields(s.SQL)[0])
+	}}
+}
+
+// TestFromTxReportsToTheHook checks that a store joined to a caller's
+// transaction is instrumented like an opened one, on both engines: its
+// calls' statements run in the caller's transaction and are reported.
+func TestFromTxReportsToTheHook(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		h := &opsHook{}
+		path := filepath.Join(t.TempDir(), "noetl.db")
+		migrated, err := sqlite.Open(ctx, path)
+		require.NoError(t, err)
+		require.NoError(t, migrated.Close())
+		dsn, err := sqlite.DSN(path)
+		require.NoError(t, err)
+		db, err := sql.Open("sqlite", dsn)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		defer tx.Rollback()
+		s, err := sqlite.FromTx(tx, sqlite.WithShard(9), sqlite.WithHook(h.hook()))
+		require.NoError(t, err)
+		_, err = s.Labels().Create(ctx, noetl.NewLabel{Name: "acme"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"labels.create INSERT"}, h.ops)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		h := &opsHook{}
+		pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		require.NoError(t, postgres.Migrate(ctx, pool, "noetl"))
+		tx, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		defer tx.Rollback(ctx)
+		s, err := postgres.FromTx(tx, postgres.WithShard(9), postgres.WithHook(h.hook()))
+		require.NoError(t, err)
+		_, err = s.Labels().Create(ctx, noetl.NewLabel{Name: "acme"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"labels.create INSERT"}, h.ops)
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
 	"github.com/noetl/noetldb/storage/sqlite"
 )
 
@@ -26,11 +27,11 @@ var ownSQLite string
 // app is the service: noetldb's store and helpdesk's own table, on one
 // database.
 type app struct {
-	store    noetl.Store
-	db       *sql.DB // helpdesk's own queries
-	postgres bool
-	tickets  string // the ticket table's qualified name
-	close    func()
+	store   noetl.Store
+	db      *sql.DB // helpdesk's own queries
+	pg      bool
+	tickets string // the ticket table's qualified name
+	close   func()
 }
 
 func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
@@ -41,12 +42,12 @@ func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
 		if err != nil {
 			return nil, err
 		}
-		store, err := storage.Open(ctx, dsn, storage.WithPool(pool), storage.WithSchema(schemaName))
+		store, err := storage.Open(ctx, dsn, postgres.WithPool(pool), postgres.WithSchema(schemaName))
 		if err != nil {
 			pool.Close()
 			return nil, err
 		}
-		a.store, a.db, a.postgres, a.tickets = store, stdlib.OpenDBFromPool(pool), true, "helpdesk.ticket"
+		a.store, a.db, a.pg, a.tickets = store, stdlib.OpenDBFromPool(pool), true, "helpdesk.ticket"
 		a.close = func() { a.db.Close(); store.Close(); pool.Close() }
 		if _, err := a.db.ExecContext(ctx, strings.ReplaceAll(ownPostgres, "{noetl}", schemaName)); err != nil {
 			a.close()
@@ -68,7 +69,7 @@ func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
 			db.Close()
 			return nil, err
 		}
-		store, err := storage.Open(ctx, "sqlite:"+path, storage.WithSQLDB(db))
+		store, err := storage.Open(ctx, "sqlite:"+path, sqlite.WithDB(db))
 		if err != nil {
 			keep.Close()
 			db.Close()
@@ -96,7 +97,7 @@ type ticket struct {
 }
 
 func (a *app) q(s string) string {
-	if !a.postgres {
+	if !a.pg {
 		return s
 	}
 	for i := 1; strings.Contains(s, "?"); i++ {
@@ -106,7 +107,7 @@ func (a *app) q(s string) string {
 }
 
 func (a *app) timeArg(t time.Time) any {
-	if a.postgres {
+	if a.pg {
 		return t
 	}
 	return t.UnixMicro()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
 )
 
 // tour is what every step gets: the store, where to print, and values
@@ -67,7 +68,7 @@ func run(ctx context.Context, out io.Writer, dsn, schemaName string) error {
 	}
 	opts := []storage.Option{storage.WithShard(7), storage.WithKeyring(keyring)}
 	if schemaName != "" {
-		opts = append(opts, storage.WithSchema(schemaName))
+		opts = append(opts, postgres.WithSchema(schemaName))
 	}
 	store, err := storage.Open(ctx, dsn, opts...)
 	if err != nil {

@@ -39,8 +39,9 @@ func DB(db sqlstore.DB, h trace.Hook) sqlstore.DB {
 	return w
 }
 
-// Tx returns tx reporting every statement to h, with tx's Copier and
-// Preparer capabilities; tx itself when h is nil.
+// Tx returns tx reporting every statement to h, with tx's Copier, Preparer
+// and Guarder capabilities (a guarded view is reported too); tx itself when
+// h is nil.
 func Tx(tx sqlstore.Tx, h trace.Hook) sqlstore.Tx {
 	if h == nil || tx == nil {
 		return tx
@@ -48,13 +49,22 @@ func Tx(tx sqlstore.Tx, h trace.Hook) sqlstore.Tx {
 	w := txW{base{q: tx, h: h}, tx}
 	_, c := tx.(sqlstore.Copier)
 	_, p := tx.(sqlstore.Preparer)
+	_, g := tx.(sqlstore.Guarder)
 	switch {
+	case c && p && g:
+		return txCPG{txCP{w}}
 	case c && p:
 		return txCP{w}
+	case c && g:
+		return txCG{txC{w}}
 	case c:
 		return txC{w}
+	case p && g:
+		return txPG{txP{w}}
 	case p:
 		return txP{w}
+	case g:
+		return txG{w}
 	}
 	return w
 }
@@ -254,7 +264,34 @@ func (t txCP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	return t.prepare(ctx, sql)
 }
 
+// guarded returns the reporting view of the transaction's guarded view.
+func (t txW) guarded() sqlstore.Tx { return Tx(t.tx.(sqlstore.Guarder).Guarded(), t.h) }
+
+type txG struct{ txW }
+
+func (t txG) Guarded() sqlstore.Tx { return t.guarded() }
+
+type txCG struct{ txC }
+
+func (t txCG) Guarded() sqlstore.Tx { return t.guarded() }
+
+type txPG struct{ txP }
+
+func (t txPG) Guarded() sqlstore.Tx { return t.guarded() }
+
+type txCPG struct{ txCP }
+
+func (t txCPG) Guarded() sqlstore.Tx { return t.guarded() }
+
 var (
+	_ sqlstore.Guarder       = txG{}
+	_ sqlstore.Guarder       = txCG{}
+	_ sqlstore.Copier        = txCG{}
+	_ sqlstore.Guarder       = txPG{}
+	_ sqlstore.Preparer      = txPG{}
+	_ sqlstore.Guarder       = txCPG{}
+	_ sqlstore.Copier        = txCPG{}
+	_ sqlstore.Preparer      = txCPG{}
 	_ sqlstore.DB            = dbW{}
 	_ sqlstore.RetryReporter = dbW{}
 	_ sqlstore.RetryReporter = txW{}

@@ -73,7 +73,11 @@ func Joined(cfg Config, tx Tx) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{cfg: &cfg, d: cfg.Dialect, q: tx, tx: tx, dummy: &dummyHash{}, borrowed: true}, nil
+	st := &Store{cfg: &cfg, d: cfg.Dialect, q: tx, tx: tx, dummy: &dummyHash{}, borrowed: true}
+	if g, ok := tx.(Guarder); ok {
+		st.q = g.Guarded()
+	}
+	return st, nil
 }
 
 // Querier returns what the store runs statements on (the transaction inside
@@ -117,9 +121,10 @@ func (s *Store) newID() (snowflake.ID, error) {
 	return id, nil
 }
 
-// InTx implements noetl.Store.
+// InTx implements noetl.Store. The caller's function runs on a guarded
+// transaction (see Guarder): a refused call undoes only itself.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx noetl.Store) error) error {
-	return s.inTx(ctx, func(ctx context.Context, ts *Store) error { return fn(ctx, ts) })
+	return s.begin(ctx, true, func(ctx context.Context, ts *Store) error { return fn(ctx, ts) })
 }
 
 // txKey is the context key under which InTx hands fn its transaction's
@@ -148,7 +153,13 @@ func cleanup(ctx context.Context) (context.Context, context.CancelFunc) {
 // commits once when fn returns nil, and rolls back when fn fails or panics
 // (re-panicking after). fn gets a ctx carrying the transaction, so the outer
 // store called with it joins the transaction instead of waiting for it.
-func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store) error) (err error) {
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store) error) error {
+	return s.begin(ctx, false, fn)
+}
+
+// begin is inTx; guard runs a new transaction's statements on its Guarded
+// view, for a caller's function that may go on after a refused call.
+func (s *Store) begin(ctx context.Context, guard bool, fn func(ctx context.Context, ts *Store) error) error {
 	if s.tx == nil {
 		if ts := s.joined(ctx); ts != nil {
 			s = ts
@@ -165,6 +176,9 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store
 		return s.wrap(err, "begin transaction")
 	}
 	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy}
+	if g, ok := tx.(Guarder); ok && guard {
+		ts.q = g.Guarded()
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -193,14 +207,16 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store
 // transaction too. Nested savepoints share one name; each ROLLBACK TO and
 // RELEASE acts on the innermost.
 func (s *Store) savepoint(ctx context.Context, fn func(ctx context.Context, ts *Store) error) error {
-	if _, err := s.q.Exec(ctx, "SAVEPOINT noetl_sp"); err != nil {
+	// Savepoint statements run on the bare transaction: a guarded statement
+	// releases its own savepoint, and every savepoint made after it.
+	if _, err := s.tx.Exec(ctx, "SAVEPOINT noetl_sp"); err != nil {
 		return s.wrap(err, "savepoint")
 	}
 	undo := func() {
 		c, cancel := cleanup(ctx)
 		defer cancel()
-		_, _ = s.q.Exec(c, "ROLLBACK TO SAVEPOINT noetl_sp")
-		_, _ = s.q.Exec(c, "RELEASE SAVEPOINT noetl_sp")
+		_, _ = s.tx.Exec(c, "ROLLBACK TO SAVEPOINT noetl_sp")
+		_, _ = s.tx.Exec(c, "RELEASE SAVEPOINT noetl_sp")
 	}
 	done := false
 	defer func() {
@@ -215,7 +231,7 @@ func (s *Store) savepoint(ctx context.Context, fn func(ctx context.Context, ts *
 		return err
 	}
 	done = true
-	if _, err := s.q.Exec(ctx, "RELEASE SAVEPOINT noetl_sp"); err != nil {
+	if _, err := s.tx.Exec(ctx, "RELEASE SAVEPOINT noetl_sp"); err != nil {
 		return s.wrap(err, "release savepoint")
 	}
 	return nil

@@ -27,7 +27,7 @@ func BenchmarkObserve(b *testing.B) {
 	ctx := context.Background()
 	pool, plain := benchPool(b)
 	open := func(opts ...storage.Option) noetl.Store {
-		s, err := postgres.Open(ctx, "", append([]storage.Option{storage.WithPool(pool), storage.WithShard(6), storage.WithoutMigrate()}, opts...)...)
+		s, err := postgres.Open(ctx, "", append([]storage.Option{postgres.WithPool(pool), storage.WithShard(6), storage.WithoutMigrate()}, opts...)...)
 		require.NoError(b, err)
 		return s
 	}

@@ -26,7 +26,7 @@ var schemas atomic.Int64
 // sharedPool returns one pool per top-level test over a fresh database;
 // each store of the suite then lives in its own schema of that database,
 // which is far quicker than a database per subtest and exercises
-// storage.WithSchema on every test.
+// postgres.WithSchema on every test.
 func sharedPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
@@ -37,7 +37,7 @@ func sharedPool(t *testing.T) *pgxpool.Pool {
 
 func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Option) noetl.Store {
 	t.Helper()
-	opts := append([]storage.Option{storage.WithPool(pool), storage.WithSchema(name),
+	opts := append([]storage.Option{postgres.WithPool(pool), postgres.WithSchema(name),
 		storage.WithPasswordCost(4), storage.WithShard(3)}, more...)
 	s, err := postgres.Open(context.Background(), "", opts...)
 	require.NoError(t, err)
@@ -74,6 +74,9 @@ func TestConformance(t *testing.T) {
 			}
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)), opts...)
 		},
+		NewCallerTx: func(t *testing.T) storagetest.CallerTx {
+			return newCallerTx(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
+		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			name := fmt.Sprintf("t%d", schemas.Add(1))
 			return func(t *testing.T) noetl.Store {
@@ -84,4 +87,33 @@ func TestConformance(t *testing.T) {
 			}
 		},
 	})
+}
+
+// newCallerTx migrates schema name, creates the service's own ticket table
+// in it, begins the service's transaction on pool and joins a store to it.
+func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string) storagetest.CallerTx {
+	t.Helper()
+	ctx := context.Background()
+	outer := storeIn(t, pool, name)
+	_, err := pool.Exec(ctx, "CREATE TABLE "+name+".ticket (id BIGINT PRIMARY KEY, title TEXT NOT NULL)")
+	require.NoError(t, err)
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	st, err := postgres.FromTx(tx, postgres.WithSchema(name), storage.WithPasswordCost(4), storage.WithShard(3))
+	require.NoError(t, err)
+	return storagetest.CallerTx{
+		Store: st,
+		Outer: outer,
+		AddTicket: func(ctx context.Context, id int64, title string) error {
+			_, err := tx.Exec(ctx, "INSERT INTO "+name+".ticket (id, title) VALUES ($1, $2)", id, title)
+			return err
+		},
+		Tickets: func(ctx context.Context) (n int, err error) {
+			err = pool.QueryRow(ctx, "SELECT count(*) FROM "+name+".ticket").Scan(&n)
+			return n, err
+		},
+		Commit:   tx.Commit,
+		Rollback: tx.Rollback,
+	}
 }

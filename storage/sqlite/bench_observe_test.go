@@ -27,7 +27,7 @@ func BenchmarkObserve(b *testing.B) {
 	ctx := context.Background()
 	plain, db := benchDB(b)
 	open := func(opts ...storage.Option) noetl.Store {
-		s, err := sqlite.Open(ctx, "", append([]storage.Option{storage.WithSQLDB(db), storage.WithShard(6), storage.WithoutMigrate()}, opts...)...)
+		s, err := sqlite.Open(ctx, "", append([]storage.Option{sqlite.WithDB(db), storage.WithShard(6), storage.WithoutMigrate()}, opts...)...)
 		require.NoError(b, err)
 		b.Cleanup(func() { s.Close() })
 		return s

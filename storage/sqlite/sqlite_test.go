@@ -68,7 +68,8 @@ func newMigrator(t *testing.T) (*schema.Migrator, *sql.DB) {
 
 func TestConformanceMemory(t *testing.T) {
 	storagetest.Run(t, storagetest.Harness{New: openMemory, NewMigrator: newMigrator,
-		NewWith: func(t *testing.T, o storagetest.StoreOptions) noetl.Store { return openWith(t, sqlite.Memory, o) },
+		NewWith:     func(t *testing.T, o storagetest.StoreOptions) noetl.Store { return openWith(t, sqlite.Memory, o) },
+		NewCallerTx: func(t *testing.T) storagetest.CallerTx { return newCallerTx(t, sqlite.Memory) },
 	})
 }
 
@@ -78,6 +79,9 @@ func TestConformanceFile(t *testing.T) {
 		NewMigrator: newMigrator,
 		NewWith: func(t *testing.T, o storagetest.StoreOptions) noetl.Store {
 			return openWith(t, filepath.Join(t.TempDir(), "noetl.db"), o)
+		},
+		NewCallerTx: func(t *testing.T) storagetest.CallerTx {
+			return newCallerTx(t, filepath.Join(t.TempDir(), "caller.db"))
 		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			path := filepath.Join(t.TempDir(), "shared.db")
@@ -89,4 +93,45 @@ func TestConformanceFile(t *testing.T) {
 			}
 		},
 	})
+}
+
+// newCallerTx opens path as a service would (its own *sql.DB with sqlite.DSN's
+// pragmas, the NoETL schema beside its own ticket table), begins the
+// service's transaction and joins a store to it.
+func newCallerTx(t *testing.T, path string) storagetest.CallerTx {
+	t.Helper()
+	ctx := context.Background()
+	dsn, err := sqlite.DSN(path)
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	keep, err := db.Conn(ctx) // an in-memory database lives while a connection does
+	require.NoError(t, err)
+	t.Cleanup(func() { keep.Close() })
+	require.NoError(t, sqlite.Migrate(ctx, db))
+	_, err = db.ExecContext(ctx, "CREATE TABLE ticket (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+	require.NoError(t, err)
+	outer, err := sqlite.Open(ctx, "", append(testOpts, sqlite.WithDB(db), storage.WithoutMigrate())...)
+	require.NoError(t, err)
+	t.Cleanup(func() { outer.Close() })
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback() })
+	st, err := sqlite.FromTx(tx, testOpts...)
+	require.NoError(t, err)
+	return storagetest.CallerTx{
+		Store: st,
+		Outer: outer,
+		AddTicket: func(ctx context.Context, id int64, title string) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO ticket (id, title) VALUES (?, ?)", id, title)
+			return err
+		},
+		Tickets: func(ctx context.Context) (n int, err error) {
+			err = db.QueryRowContext(ctx, "SELECT count(*) FROM ticket").Scan(&n)
+			return n, err
+		},
+		Commit:   func(context.Context) error { return tx.Commit() },
+		Rollback: func(context.Context) error { return tx.Rollback() },
+	}
 }

@@ -284,6 +284,21 @@ func testObserve(t *testing.T, h Harness) {
 		require.Empty(t, p.Items)
 	})
 
+	t.Run("hook/a refused call inside InTx leaves the transaction usable", func(t *testing.T) {
+		s, _ := hooked(t)
+		newProfile(t, s, "ann")
+		err := s.InTx(ctx(t), func(c context.Context, tx noetl.Store) error {
+			_, err := tx.Profiles().Create(c, noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
+			require.ErrorIs(t, err, noetl.ErrConflict)
+			_, err = tx.Labels().Create(c, noetl.NewLabel{Name: "acme"})
+			return err
+		})
+		require.NoError(t, err, "the instrumented transaction keeps the engine's guard")
+		_, err = s.Labels().Resolve(ctx(t), "/acme")
+		require.NoError(t, err)
+		require.Equal(t, 1, countProfiles(t, s))
+	})
+
 	t.Run("hook/a batch reports every statement beneath its call", func(t *testing.T) {
 		s, rec := hooked(t)
 		exec := newWorkload(t, s)
