@@ -31,6 +31,30 @@
 //     ([Action], [MemberRole.Can]) does not allow; a method that acts for
 //     nobody says so.
 //
+// Optional fields follow two rules, one for rows and one for inputs:
+//   - A row struct mirrors its table: a column that may be NULL is a
+//     pointer (*string, *int, *snowflake.ID, *time.Time), or a nil
+//     json.RawMessage for JSON, so NULL and "" or 0 stay apart and a row
+//     round-trips exactly; a NOT NULL column is a plain value.
+//   - An input (New*) uses the plain zero value for "not given" where the
+//     zero value can never be valid input: Email "", Cron "", IntervalSec 0,
+//     Timezone "" (UTC), a Runtime's Status "" (ready), an id 0 (the store
+//     issues one), a zero Timestamp (now). It uses a pointer where the zero
+//     value is a real value ("" description, capacity 0) and for references
+//     to other rows (ParentID, OwnerID, RoleID, SenderID, CredentialID),
+//     which have the type of the row's field so a row's value passes
+//     straight back. PlaybookVersion is a pointer for the same reason: nil
+//     means the latest version, and "" is refused as a malformed version.
+//   - An update (*Update) has a pointer for every field: nil leaves the
+//     column as it is; where a column may be cleared, the field's doc says
+//     which value clears it.
+//
+// [Ptr] makes a pointer to a literal: NewRole{Description: noetl.Ptr("ops")}.
+// [All] walks every page of a list as an iter.Seq2. Event statuses and types
+// ([EventCompleted], [EventStepStart]...) are documented constants; the
+// enums (ProfileType, MemberRole...) list their values in their docs and
+// declare each constant on its own.
+//
 // Conversations are a filesystem-like tree of labels ([LabelRepo], paths
 // like "/acme/eng"), chats in labels ([ChatRepo]), members with a role in a
 // chat ([MemberRepo]), messages ([MessageRepo], paged by keyset cursor) and

@@ -10,6 +10,7 @@ package storage
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage/postgres"
 	"github.com/noetl/noetldb/storage/sqlite"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // Option configures Open and the backends' Open functions. The options
@@ -84,3 +86,22 @@ func WithPasswordCost(cost int) Option { return config.WithPasswordCost(cost) }
 // credential's secret is refused with noetl.ErrNoKeyring: secrets are never
 // stored in plain text.
 func WithKeyring(k *noetl.Keyring) Option { return config.WithKeyring(k) }
+
+// WithLogger makes the store log to l: every statement at Debug (its
+// repository operation such as "messages.post", SQL text without
+// arguments, duration, rows and error), and at Warn the statements slower
+// than the threshold (WithSlowThreshold) and the retries the store makes on
+// its own. See trace.NewLogHook. Without it (and without WithHook) the store
+// is not instrumented and pays nothing.
+func WithLogger(l *slog.Logger) Option { return config.WithLogger(l) }
+
+// WithSlowThreshold sets the duration from which WithLogger reports a
+// statement at Warn (default trace.DefaultSlowThreshold); a negative d
+// turns the slow report off. It has no effect without WithLogger.
+func WithSlowThreshold(d time.Duration) Option { return config.WithSlowThreshold(d) }
+
+// WithHook reports every repository call, statement and retry of the store
+// to h (see package trace), the same on both engines: a tracer makes one
+// span per call in OnCall and the call's statements beneath it. It may be
+// given with WithLogger; both then see everything.
+func WithHook(h trace.Hook) Option { return config.WithHook(h) }

@@ -5,10 +5,12 @@ package config
 
 import (
 	"database/sql"
+	"log/slog"
 	"time"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // DatabaseShard is the shard of the database's own snowflake_id()
@@ -28,6 +30,11 @@ type Options struct {
 	Keyring      *noetl.Keyring
 	// only lists the options given that belong to one backend.
 	only []scoped
+
+	// Observability (storage.WithLogger, WithSlowThreshold, WithHook).
+	Logger        *slog.Logger
+	SlowThreshold time.Duration
+	Hook          trace.Hook
 }
 
 // scoped is a backend-specific option: its name and the backend it
@@ -74,6 +81,9 @@ func (o *Options) Check(backend, where string, notHere ...string) error {
 	}
 	if o.Shard != nil && o.IDs != nil {
 		return noetl.Invalidf("%s: WithShard and WithGenerator both given; give one", where)
+	}
+	if o.SlowThreshold != 0 && o.Logger == nil {
+		return noetl.Invalidf("%s: WithSlowThreshold given without WithLogger", where)
 	}
 	return nil
 }
@@ -126,3 +136,19 @@ func WithPasswordCost(cost int) Option { return func(o *Options) { o.PasswordCos
 
 // WithKeyring is storage.WithKeyring.
 func WithKeyring(k *noetl.Keyring) Option { return func(o *Options) { o.Keyring = k } }
+
+// WithLogger is storage.WithLogger.
+func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithSlowThreshold is storage.WithSlowThreshold.
+func WithSlowThreshold(d time.Duration) Option { return func(o *Options) { o.SlowThreshold = d } }
+
+// WithHook is storage.WithHook.
+func WithHook(h trace.Hook) Option { return func(o *Options) { o.Hook = h } }
+
+// TraceHook returns the hook the options ask for: the logger's hook and the
+// caller's hook together; nil when neither is set, so the store is not
+// instrumented at all.
+func (o *Options) TraceHook() trace.Hook {
+	return trace.Multi(trace.NewLogHook(o.Logger, o.SlowThreshold), o.Hook)
+}

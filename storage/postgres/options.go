@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -8,6 +9,7 @@ import (
 	"github.com/noetl/noetldb/internal/config"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // Option configures Open and FromTx. The options every backend takes are
@@ -46,3 +48,12 @@ func WithPasswordCost(cost int) Option { return config.WithPasswordCost(cost) }
 
 // WithKeyring is storage.WithKeyring.
 func WithKeyring(k *noetl.Keyring) Option { return config.WithKeyring(k) }
+
+// WithLogger is storage.WithLogger.
+func WithLogger(l *slog.Logger) Option { return config.WithLogger(l) }
+
+// WithSlowThreshold is storage.WithSlowThreshold.
+func WithSlowThreshold(d time.Duration) Option { return config.WithSlowThreshold(d) }
+
+// WithHook is storage.WithHook.
+func WithHook(h trace.Hook) Option { return config.WithHook(h) }

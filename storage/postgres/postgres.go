@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/puddle/v2"
 
 	"github.com/noetl/noetldb/internal/config"
+	"github.com/noetl/noetldb/internal/observe"
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
@@ -89,7 +90,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	}
 	st, err := sqlstore.New(sqlstore.Config{
 		Dialect:      newDialect(name),
-		DB:           poolQ{q: pool, pool: pool, schema: name},
+		DB:           observe.DB(poolQ{q: pool, pool: pool, schema: name}, o.TraceHook()),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
@@ -100,7 +101,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		closeAll()
 		return nil, err
 	}
-	return st, nil
+	return observe.Store(st, o.TraceHook()), nil
 }
 
 // schemaName returns the schema the options name, "noetl" by default.
@@ -146,13 +147,18 @@ func FromTx(tx pgx.Tx, opts ...Option) (noetl.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqlstore.Joined(sqlstore.Config{
+	hook := o.TraceHook()
+	st, err := sqlstore.Joined(sqlstore.Config{
 		Dialect:      newDialect(name),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
 		Keyring:      o.Keyring,
-	}, txQ{conn: conn{q: tx, schema: name}, tx: tx})
+	}, observe.Tx(txQ{conn: conn{q: tx, schema: name}, tx: tx}, hook))
+	if err != nil {
+		return nil, err
+	}
+	return observe.Store(st, hook), nil
 }
 
 // redactDSN keeps a password in the DSN out of an error's text.

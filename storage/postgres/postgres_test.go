@@ -87,6 +87,9 @@ func harness(pool *pgxpool.Pool) storagetest.Harness {
 			if o.Now != nil {
 				opts = append(opts, storage.WithClock(o.Now))
 			}
+			if o.Hook != nil || o.Logger != nil {
+				opts = append(opts, storage.WithHook(o.Hook), storage.WithLogger(o.Logger), storage.WithSlowThreshold(o.SlowThreshold))
+			}
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)), opts...)
 		},
 		NewCallerTx: func(t *testing.T) storagetest.CallerTx {

@@ -27,6 +27,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/noetl/noetldb/internal/config"
+	"github.com/noetl/noetldb/internal/observe"
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
@@ -150,7 +151,7 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 	}
 	st, err := sqlstore.New(sqlstore.Config{
 		Dialect:      newDialect(),
-		DB:           pool{conn{q: q}},
+		DB:           observe.DB(pool{conn{q: q}}, o.TraceHook()),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
@@ -161,7 +162,7 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 		closeAll()
 		return nil, err
 	}
-	return st, nil
+	return observe.Store(st, o.TraceHook()), nil
 }
 
 // openErr wraps a failure to open path in its sentinel.
@@ -198,13 +199,18 @@ func FromTx(tx *sql.Tx, opts ...Option) (noetl.Store, error) {
 	if ids == nil {
 		return nil, noetl.Invalidf("sqlite.FromTx: give WithGenerator (a long-lived store's IDs()) or WithShard")
 	}
-	return sqlstore.Joined(sqlstore.Config{
+	hook := o.TraceHook()
+	st, err := sqlstore.Joined(sqlstore.Config{
 		Dialect:      newDialect(),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
 		Keyring:      o.Keyring,
-	}, txConn{conn{q: newQuerier(nil), tx: tx}})
+	}, observe.Tx(txConn{conn{q: newQuerier(nil), tx: tx}}, hook))
+	if err != nil {
+		return nil, err
+	}
+	return observe.Store(st, hook), nil
 }
 
 // Migrate applies the pending SQLite migrations to db.

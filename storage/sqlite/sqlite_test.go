@@ -32,6 +32,9 @@ func openWith(t *testing.T, path string, o storagetest.StoreOptions) noetl.Store
 	if o.Now != nil {
 		opts = append(opts, storage.WithClock(o.Now))
 	}
+	if o.Hook != nil || o.Logger != nil {
+		opts = append(opts, storage.WithHook(o.Hook), storage.WithLogger(o.Logger), storage.WithSlowThreshold(o.SlowThreshold))
+	}
 	s, err := sqlite.Open(context.Background(), path, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })

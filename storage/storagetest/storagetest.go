@@ -14,6 +14,7 @@ package storagetest
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"sort"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // Harness tells the suite how to get stores of the backend under test.
@@ -75,6 +77,12 @@ type StoreOptions struct {
 	Keyring *noetl.Keyring
 	// Now is the store's clock (storage.WithClock).
 	Now func() time.Time
+	// Hook receives the store's calls and statements (storage.WithHook).
+	Hook trace.Hook
+	// Logger logs the store's statements (storage.WithLogger), with
+	// SlowThreshold (storage.WithSlowThreshold).
+	Logger        *slog.Logger
+	SlowThreshold time.Duration
 }
 
 type group struct {
