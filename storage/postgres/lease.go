@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,7 +38,15 @@ func leaseShard(ctx context.Context, pool *pgxpool.Pool, name string, o *config.
 				release()
 				return nil, nil, err
 			}
-			return g, release, nil
+			// Unlock before closing: the server drops a closed session's
+			// locks only once its backend has exited, after Close returns.
+			unlock := func() error {
+				c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_, uerr := conn.Exec(c, "SELECT pg_advisory_unlock(hashtext($1), $2)", key, shard)
+				return errors.Join(uerr, conn.Close(c))
+			}
+			return g, unlock, nil
 		}
 	}
 	release()
