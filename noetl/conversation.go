@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -390,25 +389,13 @@ func (m NewMessage) Validate() error {
 	case strings.TrimSpace(m.Content) == "":
 		return Invalidf("message: content must not be empty")
 	}
-	if err := validText("message content", m.Content); err != nil {
+	if err := ValidateString("message content", m.Content); err != nil {
 		return err
 	}
-	if err := validText("message role", m.Role); err != nil {
+	if err := ValidateString("message role", m.Role); err != nil {
 		return err
 	}
 	return ValidateJSON("message metadata", m.Metadata)
-}
-
-// validText checks free text: valid UTF-8 without NUL, which PostgreSQL
-// refuses and SQLite would keep, so both engines agree.
-func validText(what, s string) error {
-	switch {
-	case !utf8.ValidString(s):
-		return Invalidf("%s: not valid UTF-8", what)
-	case strings.ContainsRune(s, 0):
-		return Invalidf("%s: must not contain NUL", what)
-	}
-	return nil
 }
 
 // MessageOrder is the order MessageRepo.List returns messages in.
@@ -507,7 +494,7 @@ func (a NewAttachment) Validate() error {
 	case strings.ContainsAny(a.Filepath, "\x00\n\r"):
 		return Invalidf("attachment %q: filepath must be one line without NUL", a.Filename)
 	}
-	return validText("attachment filepath", a.Filepath)
+	return ValidateString("attachment filepath", a.Filepath)
 }
 
 // AttachmentQuery filters AttachmentRepo.List: exactly one of ChatID and

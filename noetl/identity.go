@@ -24,7 +24,12 @@ type NewRole struct {
 }
 
 // Validate checks the input; errors wrap ErrInvalid.
-func (r NewRole) Validate() error { return ValidateName("role name", r.Name) }
+func (r NewRole) Validate() error {
+	if err := ValidateName("role name", r.Name); err != nil {
+		return err
+	}
+	return ValidateText("role description", r.Description)
+}
 
 // RoleUpdate changes a role; nil fields stay as they are. An empty
 // Description clears it.
@@ -36,9 +41,11 @@ type RoleUpdate struct {
 // Validate checks the input; errors wrap ErrInvalid.
 func (u RoleUpdate) Validate() error {
 	if u.Name != nil {
-		return ValidateName("role name", *u.Name)
+		if err := ValidateName("role name", *u.Name); err != nil {
+			return err
+		}
 	}
-	return nil
+	return ValidateText("role description", u.Description)
 }
 
 // RoleQuery filters RoleRepo.List. Roles are listed by name.
@@ -182,6 +189,9 @@ type ProfileQuery struct {
 func (q ProfileQuery) Validate() error {
 	if q.Type != "" && !q.Type.Valid() {
 		_, err := ParseProfileType(string(q.Type))
+		return err
+	}
+	if err := ValidateString("username prefix", q.UsernamePrefix); err != nil {
 		return err
 	}
 	_, err := ClampLimit(q.Limit)

@@ -71,8 +71,11 @@ func (r NewRuntime) Validate() error {
 			return err
 		}
 	}
-	if r.BaseURL != nil && strings.ContainsAny(*r.BaseURL, "\x00\n\r") {
-		return Invalidf("runtime %q: base URL must be one line", r.Name)
+	if err := ValidateText("runtime base URL", r.BaseURL); err != nil {
+		return err
+	}
+	if r.BaseURL != nil && strings.ContainsAny(*r.BaseURL, "\n\r") {
+		return Invalidf("runtime %s: base URL must be one line", Quote(r.Name))
 	}
 	if r.Capacity != nil && *r.Capacity < 0 {
 		return Invalidf("runtime %q: capacity %d is negative", r.Name, *r.Capacity)
@@ -111,8 +114,14 @@ func (q RuntimeQuery) Validate() error {
 			return err
 		}
 		if strings.ContainsAny(q.LabelKey, `"\`) {
-			return Invalidf("label key %q: must not hold quotes or backslashes", q.LabelKey)
+			return Invalidf("label key %s: must not hold quotes or backslashes", Quote(q.LabelKey))
 		}
+	}
+	if err := ValidateString("runtime status", q.Status); err != nil {
+		return err
+	}
+	if err := ValidateString("runtime label value", q.LabelValue); err != nil {
+		return err
 	}
 	_, err := ClampLimit(q.Limit)
 	return err
@@ -213,6 +222,9 @@ func (s NewSchedule) Validate() error {
 			return err
 		}
 	}
+	if err := ValidateString("schedule cron", s.Cron); err != nil {
+		return err
+	}
 	if strings.TrimSpace(s.Cron) == "" && s.IntervalSec == 0 {
 		return Invalidf("schedule for %q: needs a cron expression or an interval", s.PlaybookPath)
 	}
@@ -255,6 +267,9 @@ func (u ScheduleUpdate) Validate() error {
 			return err
 		}
 	}
+	if err := ValidateText("schedule cron", u.Cron); err != nil {
+		return err
+	}
 	if u.IntervalSec != nil && *u.IntervalSec < 0 {
 		return Invalidf("schedule: interval %d s is not positive", *u.IntervalSec)
 	}
@@ -285,6 +300,9 @@ type ScheduleQuery struct {
 
 // Validate checks the query; errors wrap ErrInvalid.
 func (q ScheduleQuery) Validate() error {
+	if err := ValidateString("playbook path", q.PlaybookPath); err != nil {
+		return err
+	}
 	_, err := ClampLimit(q.Limit)
 	return err
 }

@@ -35,6 +35,9 @@ func (s *Store) ensureResource(ctx context.Context, name string) error {
 }
 
 func (r resourceRepo) Get(ctx context.Context, name string) (noetl.Resource, error) {
+	if err := noetl.ValidateString("resource type", name); err != nil {
+		return noetl.Resource{}, err
+	}
 	q := r.s.d.SQL("resource.get", func() string { return "SELECT name FROM {resource} WHERE name = ?" })
 	var v noetl.Resource
 	err := r.s.q.QueryRow(ctx, q, name).Scan(&v.Name)
@@ -64,6 +67,9 @@ func (r resourceRepo) List(ctx context.Context, qr noetl.ResourceQuery) (noetl.P
 }
 
 func (r resourceRepo) Delete(ctx context.Context, name string) error {
+	if err := noetl.ValidateString("resource type", name); err != nil {
+		return err
+	}
 	q := r.s.d.SQL("resource.delete", func() string { return "DELETE FROM {resource} WHERE name = ?" })
 	n, err := r.s.q.Exec(ctx, q, name)
 	if kind, _ := r.s.constraint(err); kind == noetl.ErrReferenced {
@@ -272,6 +278,9 @@ func (r catalogRepo) Register(ctx context.Context, in noetl.NewCatalogEntry) (no
 }
 
 func (r catalogRepo) Get(ctx context.Context, path, version string) (noetl.CatalogEntry, error) {
+	if err := noetl.ValidateString("resource path", path); err != nil {
+		return noetl.CatalogEntry{}, err
+	}
 	if version == "" || version == noetl.LatestVersion {
 		q := r.s.d.SQL("catalog.latest", func() string {
 			return "SELECT " + catalogCols + " FROM " + keyedCatalog(r.s.d, " WHERE resource_path = ?") + newestFirst
@@ -290,6 +299,9 @@ func (r catalogRepo) Get(ctx context.Context, path, version string) (noetl.Catal
 }
 
 func (r catalogRepo) Versions(ctx context.Context, path string, qr noetl.VersionQuery) (noetl.Page[noetl.CatalogEntry], error) {
+	if err := noetl.ValidateString("resource path", path); err != nil {
+		return noetl.Page[noetl.CatalogEntry]{}, err
+	}
 	limit, err := noetl.ClampLimit(qr.Limit)
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, err
@@ -388,6 +400,9 @@ func (r catalogRepo) List(ctx context.Context, qr noetl.CatalogQuery) (noetl.Pag
 }
 
 func (r catalogRepo) Delete(ctx context.Context, path, version string) error {
+	if err := noetl.ValidateString("resource path", path); err != nil {
+		return err
+	}
 	if _, err := noetl.ParseVersion(version); err != nil {
 		return err
 	}

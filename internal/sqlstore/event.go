@@ -246,10 +246,10 @@ const (
 )
 
 func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflake.ID, qr noetl.EventQuery) (noetl.Page[noetl.Event], error) {
-	limit, err := noetl.ClampLimit(qr.Limit)
-	if err != nil {
+	if err := qr.Validate(); err != nil {
 		return noetl.Page[noetl.Event]{}, err
 	}
+	limit, _ := noetl.ClampLimit(qr.Limit)
 	after := int64(math.MinInt64)
 	if _, err := DecodeCursor(qr.After, &after); err != nil {
 		return noetl.Page[noetl.Event]{}, err

@@ -48,6 +48,9 @@ func (r roleRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Role, error) 
 }
 
 func (r roleRepo) GetByName(ctx context.Context, name string) (noetl.Role, error) {
+	if err := noetl.ValidateString("role name", name); err != nil {
+		return noetl.Role{}, err
+	}
 	q := r.s.d.SQL("role.byname", func() string { return "SELECT " + roleCols + " FROM {role} WHERE name = ?" })
 	v, err := scanRole(r.s.q.QueryRow(ctx, q, name))
 	return v, r.s.wrap(err, "role %q", name)
@@ -181,7 +184,8 @@ func (r profileRepo) Create(ctx context.Context, in noetl.NewProfile) (noetl.Pro
 	return v, nil
 }
 
-func quote(s string) string { return `"` + s + `"` }
+// quote quotes an input for an error message, cut to a short prefix.
+func quote(s string) string { return noetl.Quote(s) }
 
 func (r profileRepo) getBy(ctx context.Context, key, col string, arg any, what string) (noetl.Profile, error) {
 	q := r.s.d.SQL(key, func() string { return "SELECT " + profileCols + " FROM {profile} WHERE " + col + " = ?" })
@@ -194,10 +198,16 @@ func (r profileRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Profile, e
 }
 
 func (r profileRepo) GetByUsername(ctx context.Context, username string) (noetl.Profile, error) {
+	if err := noetl.ValidateString("username", username); err != nil {
+		return noetl.Profile{}, err
+	}
 	return r.getBy(ctx, "profile.byusername", "username", username, "profile "+quote(username))
 }
 
 func (r profileRepo) GetByEmail(ctx context.Context, email string) (noetl.Profile, error) {
+	if err := noetl.ValidateString("email", email); err != nil {
+		return noetl.Profile{}, err
+	}
 	return r.getBy(ctx, "profile.byemail", "email", email, "profile with email "+quote(email))
 }
 

@@ -78,6 +78,9 @@ func (r runtimeRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Runtime, e
 }
 
 func (r runtimeRepo) GetByName(ctx context.Context, ct noetl.ComponentType, name string) (noetl.Runtime, error) {
+	if err := noetl.ValidateString("runtime name", name); err != nil {
+		return noetl.Runtime{}, err
+	}
 	if !ct.Valid() {
 		_, err := noetl.ParseComponentType(string(ct))
 		return noetl.Runtime{}, err

@@ -64,6 +64,9 @@ func (r workflowRepo) Add(ctx context.Context, steps ...noetl.WorkflowStep) erro
 }
 
 func (r workflowRepo) Get(ctx context.Context, exec snowflake.ID, stepID string) (noetl.WorkflowStep, error) {
+	if err := noetl.ValidateString("step id", stepID); err != nil {
+		return noetl.WorkflowStep{}, err
+	}
 	q := r.s.d.SQL("workflow.get", func() string {
 		return "SELECT " + stepCols + " FROM {workflow} WHERE execution_id = ? AND step_id = ?"
 	})
@@ -114,6 +117,9 @@ func (r workbookRepo) Add(ctx context.Context, tasks ...noetl.WorkbookTask) erro
 }
 
 func (r workbookRepo) Get(ctx context.Context, exec snowflake.ID, taskID string) (noetl.WorkbookTask, error) {
+	if err := noetl.ValidateString("task id", taskID); err != nil {
+		return noetl.WorkbookTask{}, err
+	}
 	q := r.s.d.SQL("workbook.get", func() string {
 		return "SELECT " + taskCols + " FROM {workbook} WHERE execution_id = ? AND task_id = ?"
 	})
@@ -170,6 +176,15 @@ func (r transitionRepo) Add(ctx context.Context, ts ...noetl.Transition) error {
 }
 
 func (r transitionRepo) Get(ctx context.Context, exec snowflake.ID, from, to, cond string) (noetl.Transition, error) {
+	if err := noetl.ValidateString("transition from step", from); err != nil {
+		return noetl.Transition{}, err
+	}
+	if err := noetl.ValidateString("transition to step", to); err != nil {
+		return noetl.Transition{}, err
+	}
+	if err := noetl.ValidateString("transition condition", cond); err != nil {
+		return noetl.Transition{}, err
+	}
 	q := r.s.d.SQL("transition.get", func() string {
 		return "SELECT " + transitionCols + " FROM {transition} WHERE execution_id = ? AND from_step = ? AND to_step = ? AND condition = ?"
 	})
@@ -214,6 +229,9 @@ func (r transitionRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Tr
 }
 
 func (r transitionRepo) ListFrom(ctx context.Context, exec snowflake.ID, from string, qr noetl.TransitionQuery) (noetl.Page[noetl.Transition], error) {
+	if err := noetl.ValidateString("transition from step", from); err != nil {
+		return noetl.Page[noetl.Transition]{}, err
+	}
 	limit, err := noetl.ClampLimit(qr.Limit)
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, err
