@@ -126,8 +126,9 @@ type NewCatalogEntry struct {
 	// missing. Required.
 	Type string
 	// Version is optional: empty takes the next patch after the path's
-	// highest version (FirstVersion for a new path); an explicit
-	// MAJOR.MINOR.PATCH is accepted once (ErrConflict when it exists).
+	// highest version (FirstVersion for a new path), ErrConflict when that
+	// patch would pass MaxVersionPart; an explicit MAJOR.MINOR.PATCH is
+	// accepted once (ErrConflict when it exists).
 	Version string
 	// Source says where the entry came from; DefaultSource when empty.
 	Source   string

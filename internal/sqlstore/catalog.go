@@ -181,10 +181,12 @@ func (r catalogRepo) latestVersion(ctx context.Context, path string) (string, er
 }
 
 // nextVersion is the next patch after latest; versions not written by this
-// library may have leading zeros, which are read as numbers.
-func nextVersion(latest string) string {
+// library may have leading zeros, which are read as numbers. A patch that
+// would pass noetl.MaxVersionPart is ErrConflict: that version could not be
+// read or deleted.
+func nextVersion(path, latest string) (string, error) {
 	if latest == "" {
-		return noetl.FirstVersion
+		return noetl.FirstVersion, nil
 	}
 	parts := strings.Split(latest, ".")
 	if len(parts) == 3 {
@@ -196,10 +198,13 @@ func nextVersion(latest string) string {
 			n[i] = v
 		}
 		if ok {
-			return noetl.Version{Major: n[0], Minor: n[1], Patch: n[2]}.NextPatch().String()
+			if n[0] > noetl.MaxVersionPart || n[1] > noetl.MaxVersionPart || n[2] >= noetl.MaxVersionPart {
+				return "", noetl.NewError(noetl.ErrConflict, "register catalog %q: the patches after version %s are exhausted; register an explicit version", path, latest)
+			}
+			return noetl.Version{Major: n[0], Minor: n[1], Patch: n[2]}.NextPatch().String(), nil
 		}
 	}
-	return noetl.FirstVersion
+	return noetl.FirstVersion, nil
 }
 
 // lockPath serialises registrations of one path until the transaction ends.
@@ -257,7 +262,9 @@ func (r catalogRepo) Register(ctx context.Context, in noetl.NewCatalogEntry) (no
 			if err != nil {
 				return err
 			}
-			v.ResourceVersion = nextVersion(latest)
+			if v.ResourceVersion, err = nextVersion(in.Path, latest); err != nil {
+				return err
+			}
 		}
 		v.Timestamp = ts.now()
 		n, err := ts.q.Exec(ctx, q, v.ResourcePath, v.ResourceType, v.ResourceVersion, v.Source, v.ResourceLocation,
