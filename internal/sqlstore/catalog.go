@@ -50,7 +50,7 @@ func (r resourceRepo) List(ctx context.Context, qr noetl.ResourceQuery) (noetl.P
 		return noetl.Page[noetl.Resource]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("resource", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Resource]{}, err
 	}
 	q := r.s.d.SQL("resource.list", func() string {
@@ -63,7 +63,7 @@ func (r resourceRepo) List(ctx context.Context, qr noetl.ResourceQuery) (noetl.P
 	if err != nil {
 		return noetl.Page[noetl.Resource]{}, r.s.wrap(err, "list resource types")
 	}
-	return pageOf(items, limit, func(v noetl.Resource) any { return v.Name }), nil
+	return pageOf(items, limit, "resource", func(v noetl.Resource) any { return v.Name }), nil
 }
 
 func (r resourceRepo) Delete(ctx context.Context, name string) error {
@@ -313,8 +313,9 @@ func (r catalogRepo) Versions(ctx context.Context, path string, qr noetl.Version
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, err
 	}
-	var after string
-	has, err := DecodeCursor(qr.After, &after)
+	var cur versionCursor
+	has, err := DecodeCursor("catalog.versions", qr.After, &cur)
+	after := string(cur)
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, err
 	}
@@ -336,8 +337,11 @@ func (r catalogRepo) Versions(ctx context.Context, path string, qr noetl.Version
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, r.s.wrap(err, "versions of %q", path)
 	}
-	return pageOf(items, limit, func(v noetl.CatalogEntry) any { return v.ResourceVersion }), nil
+	return pageOf(items, limit, "catalog.versions", func(v noetl.CatalogEntry) any { return versionCursor(v.ResourceVersion) }), nil
 }
+
+// versionCursor is the keyset position of CatalogRepo.Versions.
+type versionCursor string
 
 // catalogCursor is the keyset position of CatalogRepo.List.
 type catalogCursor struct {
@@ -351,7 +355,7 @@ func (r catalogRepo) List(ctx context.Context, qr noetl.CatalogQuery) (noetl.Pag
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var cur catalogCursor
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("catalog", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, err
 	}
@@ -401,7 +405,7 @@ func (r catalogRepo) List(ctx context.Context, qr noetl.CatalogQuery) (noetl.Pag
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, r.s.wrap(err, "list catalog")
 	}
-	return pageOf(items, limit, func(v noetl.CatalogEntry) any {
+	return pageOf(items, limit, "catalog", func(v noetl.CatalogEntry) any {
 		return catalogCursor{Path: v.ResourcePath, Version: v.ResourceVersion}
 	}), nil
 }

@@ -93,7 +93,7 @@ func (r credentialRepo) List(ctx context.Context, qr noetl.CredentialQuery) (noe
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("credential", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Credential]{}, err
 	}
 	args := []any{after}
@@ -124,7 +124,7 @@ func (r credentialRepo) List(ctx context.Context, qr noetl.CredentialQuery) (noe
 	if err != nil {
 		return noetl.Page[noetl.Credential]{}, r.s.wrap(err, "list credentials")
 	}
-	return pageOf(items, limit, func(v noetl.Credential) any { return v.Name }), nil
+	return pageOf(items, limit, "credential", func(v noetl.Credential) any { return v.Name }), nil
 }
 
 func (r credentialRepo) Reveal(ctx context.Context, name string) (noetl.Secret, error) {

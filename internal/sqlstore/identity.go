@@ -62,7 +62,7 @@ func (r roleRepo) List(ctx context.Context, qr noetl.RoleQuery) (noetl.Page[noet
 		return noetl.Page[noetl.Role]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("role", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Role]{}, err
 	}
 	q := r.s.d.SQL("role.list", func() string {
@@ -72,7 +72,7 @@ func (r roleRepo) List(ctx context.Context, qr noetl.RoleQuery) (noetl.Page[noet
 	if err != nil {
 		return noetl.Page[noetl.Role]{}, r.s.wrap(err, "list roles")
 	}
-	return pageOf(items, limit, func(v noetl.Role) any { return v.Name }), nil
+	return pageOf(items, limit, "role", func(v noetl.Role) any { return v.Name }), nil
 }
 
 func (r roleRepo) Update(ctx context.Context, id snowflake.ID, u noetl.RoleUpdate) (noetl.Role, error) {
@@ -217,7 +217,7 @@ func (r profileRepo) List(ctx context.Context, qr noetl.ProfileQuery) (noetl.Pag
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var after int64
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("profile", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Profile]{}, err
 	}
 	b := r.s.d.Builder().Select(profileCols).From(r.s.d.T("profile")).
@@ -240,7 +240,7 @@ func (r profileRepo) List(ctx context.Context, qr noetl.ProfileQuery) (noetl.Pag
 	if err != nil {
 		return noetl.Page[noetl.Profile]{}, r.s.wrap(err, "list profiles")
 	}
-	return pageOf(items, limit, func(v noetl.Profile) any { return int64(v.ID) }), nil
+	return pageOf(items, limit, "profile", func(v noetl.Profile) any { return int64(v.ID) }), nil
 }
 
 func (r profileRepo) Update(ctx context.Context, id snowflake.ID, u noetl.ProfileUpdate) (noetl.Profile, error) {
@@ -405,7 +405,7 @@ func (r sessionRepo) ListActive(ctx context.Context, profileID snowflake.ID, qr 
 		return noetl.Page[noetl.Session]{}, err
 	}
 	var cur [2]int64
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("session", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Session]{}, err
 	}
@@ -421,7 +421,7 @@ func (r sessionRepo) ListActive(ctx context.Context, profileID snowflake.ID, qr 
 	if err != nil {
 		return noetl.Page[noetl.Session]{}, r.s.wrap(err, "list sessions of profile %s", profileID)
 	}
-	return pageOf(items, limit, func(v noetl.Session) any {
+	return pageOf(items, limit, "session", func(v noetl.Session) any {
 		return [2]int64{v.ConnectedAt.UnixMicro(), int64(v.ID)}
 	}), nil
 }

@@ -156,7 +156,7 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 		order = cursorOldest
 	}
 	var cur [3]int64
-	has, err := DecodeCursor(mq.After, &cur)
+	has, err := DecodeCursor("message", mq.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Message]{}, err
 	}
@@ -177,7 +177,7 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 			return noetl.Page[noetl.Message]{}, err
 		}
 	}
-	return pageOf(items, limit, func(v noetl.Message) any {
+	return pageOf(items, limit, "message", func(v noetl.Message) any {
 		return [3]int64{int64(order), v.CreatedAt.UnixMicro(), int64(v.ID)}
 	}), nil
 }

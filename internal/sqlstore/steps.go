@@ -80,7 +80,7 @@ func (r workflowRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Step
 		return noetl.Page[noetl.WorkflowStep]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("workflow", qr.After, &after); err != nil {
 		return noetl.Page[noetl.WorkflowStep]{}, err
 	}
 	q := r.s.d.SQL("workflow.list", func() string {
@@ -91,7 +91,7 @@ func (r workflowRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Step
 	if err != nil {
 		return noetl.Page[noetl.WorkflowStep]{}, r.s.wrap(err, "list workflow steps of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.WorkflowStep) any { return v.StepID }), nil
+	return pageOf(items, limit, "workflow", func(v noetl.WorkflowStep) any { return v.StepID }), nil
 }
 
 // ---- workbook -------------------------------------------------------------------
@@ -133,7 +133,7 @@ func (r workbookRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Task
 		return noetl.Page[noetl.WorkbookTask]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("workbook", qr.After, &after); err != nil {
 		return noetl.Page[noetl.WorkbookTask]{}, err
 	}
 	q := r.s.d.SQL("workbook.list", func() string {
@@ -144,7 +144,7 @@ func (r workbookRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Task
 	if err != nil {
 		return noetl.Page[noetl.WorkbookTask]{}, r.s.wrap(err, "list workbook tasks of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.WorkbookTask) any { return v.TaskID }), nil
+	return pageOf(items, limit, "workbook", func(v noetl.WorkbookTask) any { return v.TaskID }), nil
 }
 
 // ---- transition -----------------------------------------------------------------
@@ -202,7 +202,7 @@ func (r transitionRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Tr
 		return noetl.Page[noetl.Transition]{}, err
 	}
 	var cur transitionCursor
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("transition", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, err
 	}
@@ -223,7 +223,7 @@ func (r transitionRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Tr
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, r.s.wrap(err, "list transitions of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.Transition) any {
+	return pageOf(items, limit, "transition", func(v noetl.Transition) any {
 		return transitionCursor{v.FromStep, v.ToStep, v.Condition}
 	}), nil
 }
@@ -237,7 +237,7 @@ func (r transitionRepo) ListFrom(ctx context.Context, exec snowflake.ID, from st
 		return noetl.Page[noetl.Transition]{}, err
 	}
 	var cur [2]string
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("transition.from", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, err
 	}
@@ -258,7 +258,7 @@ func (r transitionRepo) ListFrom(ctx context.Context, exec snowflake.ID, from st
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, r.s.wrap(err, "list transitions from %q of execution %s", from, exec)
 	}
-	return pageOf(items, limit, func(v noetl.Transition) any { return [2]string{v.ToStep, v.Condition} }), nil
+	return pageOf(items, limit, "transition.from", func(v noetl.Transition) any { return [2]string{v.ToStep, v.Condition} }), nil
 }
 
 // transitionOrder lists text columns for ORDER BY and row comparisons in
