@@ -169,9 +169,10 @@ func (r profileRepo) Create(ctx context.Context, in noetl.NewProfile) (noetl.Pro
 			return noetl.Profile{}, err
 		}
 	}
-	v := noetl.Profile{ID: id, Username: in.Username, PasswordHash: hash, Type: in.Type, RoleID: in.RoleID, CreatedAt: r.s.now()}
+	username, _ := noetl.CanonicalUsername(in.Username) // Validate checked it
+	v := noetl.Profile{ID: id, Username: username, PasswordHash: hash, Type: in.Type, RoleID: in.RoleID, CreatedAt: r.s.now()}
 	if in.Email != "" {
-		email := in.Email
+		email, _ := noetl.CanonicalEmail(in.Email)
 		v.Email = &email
 	}
 	q := r.s.d.SQL("profile.create", func() string {
@@ -198,16 +199,18 @@ func (r profileRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Profile, e
 }
 
 func (r profileRepo) GetByUsername(ctx context.Context, username string) (noetl.Profile, error) {
-	if err := noetl.ValidateString("username", username); err != nil {
+	canon, err := noetl.CanonicalUsername(username)
+	if err != nil {
 		return noetl.Profile{}, err
 	}
-	return r.getBy(ctx, "profile.byusername", "username", username, "profile "+quote(username))
+	return r.getBy(ctx, "profile.byusername", "username", canon, "profile "+quote(canon))
 }
 
 func (r profileRepo) GetByEmail(ctx context.Context, email string) (noetl.Profile, error) {
 	if err := noetl.ValidateString("email", email); err != nil {
 		return noetl.Profile{}, err
 	}
+	email = strings.ToLower(email) // stored in lower case (noetl.CanonicalEmail)
 	return r.getBy(ctx, "profile.byemail", "email", email, "profile with email "+quote(email))
 }
 
@@ -230,7 +233,11 @@ func (r profileRepo) List(ctx context.Context, qr noetl.ProfileQuery) (noetl.Pag
 	}
 	if qr.UsernamePrefix != "" {
 		// substr comparison instead of LIKE: no escaping, same on both engines.
-		b = b.Where("substr(username, 1, ?) = ?", len([]rune(qr.UsernamePrefix)), qr.UsernamePrefix)
+		prefix, err := noetl.CanonicalUsername(qr.UsernamePrefix)
+		if err != nil {
+			return noetl.Page[noetl.Profile]{}, err
+		}
+		b = b.Where("substr(username, 1, ?) = ?", len([]rune(prefix)), prefix)
 	}
 	q, args, err := b.ToSql()
 	if err != nil {
@@ -252,10 +259,12 @@ func (r profileRepo) Update(ctx context.Context, id snowflake.ID, u noetl.Profil
 	}
 	b := r.s.d.Builder().Update(r.s.d.T("profile")).Where(sq.Eq{"id": id}).Suffix("RETURNING " + profileCols)
 	if u.Username != nil {
-		b = b.Set("username", *u.Username)
+		username, _ := noetl.CanonicalUsername(*u.Username) // Validate checked it
+		b = b.Set("username", username)
 	}
 	if u.Email != nil {
-		b = b.Set("email", nullString(*u.Email))
+		email := strings.ToLower(*u.Email) // noetl.CanonicalEmail; Validate checked it
+		b = b.Set("email", nullString(email))
 	}
 	if u.Type != nil {
 		b = b.Set("type", string(*u.Type))
@@ -327,6 +336,11 @@ func (r profileRepo) dummyHash() []byte {
 }
 
 func (r profileRepo) VerifyPassword(ctx context.Context, username string, pw noetl.Secret) (noetl.Profile, error) {
+	if len(pw) > noetl.MaxPasswordLen {
+		// bcrypt reads 72 bytes: a longer password would open with only its
+		// prefix. It says nothing about the username, so it is not hidden.
+		return noetl.Profile{}, noetl.Invalidf("password: longer than %d bytes", noetl.MaxPasswordLen)
+	}
 	refused := noetl.NewError(noetl.ErrForbidden, "wrong username or password")
 	v, err := r.GetByUsername(ctx, username)
 	switch {

@@ -45,7 +45,7 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 	}
 	d := r.s.d
 	args := []any{v.ID, v.ChatID, string(v.SenderType), ptrArg(v.SenderID), ptrArg(v.Role), v.Content, d.JSON(v.Metadata), d.Time(v.CreatedAt), v.ChatID}
-	member := in.SenderType == noetl.SenderUser || in.SenderType == noetl.SenderBot
+	member := in.SenderID != nil // any named sender must be a member (noetl.Action)
 	var q string
 	if member {
 		q = d.SQL("message.post.member", func() string {
