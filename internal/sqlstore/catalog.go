@@ -389,17 +389,20 @@ func (r catalogRepo) List(ctx context.Context, qr noetl.CatalogQuery) (noetl.Pag
 		}
 		if has {
 			// Paths before the cursor's are skipped through the primary key.
-			where = append(where, "resource_path >= ?")
+			where = append(where, "resource_path"+byteOrder(r.s.d)+" >= ?")
 		}
 		cond := ""
 		if len(where) > 0 {
 			cond = " WHERE " + strings.Join(where, " AND ")
 		}
 		q := "SELECT " + catalogCols + " FROM " + keyedCatalog(r.s.d, cond)
+		// Byte order on the text columns, the same on both engines whatever
+		// the database's collation.
+		c := byteOrder(r.s.d)
 		if has {
-			q += " WHERE (resource_path, vk1, vk2, vk3, resource_version) > (?, ?, ?, ?, ?)"
+			q += " WHERE (resource_path" + c + ", vk1, vk2, vk3, resource_version" + c + ") > (?, ?, ?, ?, ?)"
 		}
-		return q + " ORDER BY resource_path, vk1, vk2, vk3, resource_version LIMIT ?"
+		return q + " ORDER BY resource_path" + c + ", vk1, vk2, vk3, resource_version" + c + " LIMIT ?"
 	})
 	items, err := collect(ctx, r.s.q, q, args, scanEntry)
 	if err != nil {
