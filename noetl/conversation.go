@@ -193,6 +193,12 @@ type LabelRepo interface {
 	// chats, messages, members and attachments, in one statement, all or
 	// nothing. An unknown id is ErrNotFound.
 	Delete(ctx context.Context, id snowflake.ID) error
+	// EnsurePath returns the label at an absolute path ("/acme/eng"),
+	// creating every missing label along it (owned by ownerID, none when
+	// nil), all or nothing. It is idempotent and race-safe: concurrent
+	// callers get the same labels. A malformed path is ErrInvalid, an
+	// unknown owner ErrReferenced; neither writes anything.
+	EnsurePath(ctx context.Context, path string, ownerID *snowflake.ID) (Label, error)
 }
 
 // ---- chats --------------------------------------------------------------------

@@ -15,15 +15,45 @@
 //     [MaxLimit]) and an opaque After cursor, and return a [Page];
 //   - times are UTC, truncated to microseconds, so they round-trip equal on
 //     both engines;
-//   - errors wrap one of [ErrNotFound], [ErrConflict], [ErrInvalid],
-//     [ErrReferenced] or [ErrForbidden] with what was wrong; test them with
-//     errors.Is;
+//   - every error wraps a context error or one of the sentinels, the same
+//     on both engines; test them with errors.Is. Permanent refusals:
+//     [ErrNotFound], [ErrConflict], [ErrInvalid], [ErrReferenced],
+//     [ErrForbidden]; failures of the database: [ErrTransient] (a retry may
+//     cure it: connection lost, server restarting, locked past the busy
+//     timeout, serialization failure), [ErrClosed] (the store is closed) and
+//     [ErrStorage] (a retry will not cure it). An [*Error] also names the
+//     input field at fault where one is (Field), so a duplicate username and
+//     a duplicate email are told apart without parsing text;
 //   - a method that acts for a profile takes that profile's id (actor) after
 //     the context, or reads it from its input where the profile is the
 //     author of the row it writes (a message's sender, an attachment's
 //     uploader), and refuses with [ErrForbidden] what the permission matrix
 //     ([Action], [MemberRole.Can]) does not allow; a method that acts for
 //     nobody says so.
+//
+// Optional fields follow two rules, one for rows and one for inputs:
+//   - A row struct mirrors its table: a column that may be NULL is a
+//     pointer (*string, *int, *snowflake.ID, *time.Time), or a nil
+//     json.RawMessage for JSON, so NULL and "" or 0 stay apart and a row
+//     round-trips exactly; a NOT NULL column is a plain value.
+//   - An input (New*) uses the plain zero value for "not given" where the
+//     zero value can never be valid input: Email "", Cron "", IntervalSec 0,
+//     Timezone "" (UTC), a Runtime's Status "" (ready), an id 0 (the store
+//     issues one), a zero Timestamp (now). It uses a pointer where the zero
+//     value is a real value ("" description, capacity 0) and for references
+//     to other rows (ParentID, OwnerID, RoleID, SenderID, CredentialID),
+//     which have the type of the row's field so a row's value passes
+//     straight back. PlaybookVersion is a pointer for the same reason: nil
+//     means the latest version, and "" is refused as a malformed version.
+//   - An update (*Update) has a pointer for every field: nil leaves the
+//     column as it is; where a column may be cleared, the field's doc says
+//     which value clears it.
+//
+// [Ptr] makes a pointer to a literal: NewRole{Description: noetl.Ptr("ops")}.
+// [All] walks every page of a list as an iter.Seq2. Event statuses and types
+// ([EventCompleted], [EventStepStart]...) are documented constants; the
+// enums (ProfileType, MemberRole...) list their values in their docs and
+// declare each constant on its own.
 //
 // # Text and JSON: one contract on both engines
 //

@@ -267,6 +267,13 @@ type ProfileRepo interface {
 	// A password longer than MaxPasswordLen bytes is ErrInvalid (bcrypt
 	// would compare only its first 72 bytes), as at creation.
 	VerifyPassword(ctx context.Context, username string, password Secret) (Profile, error)
+	// Ensure returns the profile named in.Username, creating it from in
+	// when there is none (created reports which); the rest of in is used
+	// only to create. It is idempotent and race-safe: concurrent callers,
+	// in one process or several, get the same row and exactly one of them
+	// creates it. Bad input is ErrInvalid; an email or id taken by another
+	// profile is ErrConflict; neither writes anything.
+	Ensure(ctx context.Context, in NewProfile) (p Profile, created bool, err error)
 }
 
 // Session is a row of the session table: one connection of a profile.

@@ -356,4 +356,13 @@ type ScheduleRepo interface {
 	// RecordRun stores the result of a run as last_status; an unknown id is
 	// ErrNotFound.
 	RecordRun(ctx context.Context, id snowflake.ID, status string) (Schedule, error)
+	// Ensure returns the schedule of in.PlaybookPath (the oldest, when there
+	// are several), creating it from in when there is none (created reports
+	// which); an existing schedule is returned as it is, whatever the rest
+	// of in says (change it with Update). A worker that registers its
+	// schedule on every start calls this instead of Create. It is
+	// idempotent and race-safe: concurrent callers, in one process or
+	// several, get the same schedule and exactly one creates it. Bad input
+	// is ErrInvalid and writes nothing.
+	Ensure(ctx context.Context, in NewSchedule) (s Schedule, created bool, err error)
 }

@@ -146,11 +146,11 @@ func (r profileRepo) writeErr(err error, what string) error {
 	kind, c := r.s.constraint(err)
 	switch {
 	case kind == noetl.ErrConflict && strings.Contains(c, "email"):
-		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Field: "email", Cause: err}
 	case kind == noetl.ErrConflict && strings.Contains(c, "username"):
-		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Field: "username", Cause: err}
 	case kind == noetl.ErrReferenced:
-		return &noetl.Error{Kind: kind, Msg: what + ": role does not exist", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": role does not exist", Field: "role_id", Cause: err}
 	}
 	return r.s.wrap(err, "%s", what)
 }
@@ -449,4 +449,49 @@ func (r sessionRepo) DeleteClosedBefore(ctx context.Context, cutoff time.Time) (
 	})
 	n, err := r.s.q.Exec(ctx, q, r.s.d.Time(cutoff))
 	return n, r.s.wrap(err, "delete sessions closed before %s", cutoff.UTC().Format(time.RFC3339))
+}
+
+// Ensure gets the profile by username or creates it. A creation that loses
+// a race conflicts on the username; the winner's row is then read. Any
+// other conflict (the email or id is another profile's) is returned as it
+// is. The creation runs under a savepoint inside a transaction, so a
+// conflict leaves the transaction usable.
+func (r profileRepo) Ensure(ctx context.Context, in noetl.NewProfile) (noetl.Profile, bool, error) {
+	if err := in.Validate(); err != nil {
+		return noetl.Profile{}, false, err
+	}
+	var last error
+	for attempt := 1; attempt <= ensureAttempts; attempt++ {
+		if attempt > 1 {
+			r.s.retried(ctx, attempt, last)
+		}
+		p, err := r.GetByUsername(ctx, in.Username)
+		if err == nil || !isNotFound(err) {
+			return p, false, err
+		}
+		err = r.s.undoable(ctx, func(ctx context.Context, ts *Store) error {
+			var err error
+			p, err = profileRepo{ts}.Create(ctx, in)
+			return err
+		})
+		if !isConflict(err) {
+			return p, err == nil, err
+		}
+		last = err
+		// Lost a race for the username, or the email or id is taken.
+		if p, err := r.GetByUsername(ctx, in.Username); err == nil || !isNotFound(err) {
+			return p, false, err
+		}
+		if in.Email != "" {
+			if _, err := r.GetByEmail(ctx, in.Email); err == nil {
+				return noetl.Profile{}, false, last
+			}
+		}
+		if in.ID != 0 {
+			if _, err := r.Get(ctx, in.ID); err == nil {
+				return noetl.Profile{}, false, last
+			}
+		}
+	}
+	return noetl.Profile{}, false, last
 }
