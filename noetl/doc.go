@@ -55,6 +55,34 @@
 // enums (ProfileType, MemberRole...) list their values in their docs and
 // declare each constant on its own.
 //
+// # Text and JSON: one contract on both engines
+//
+// Every text value a method stores or looks up (names, descriptions,
+// contents, lookup keys, list filters and prefixes) must be valid UTF-8
+// without NUL bytes: PostgreSQL refuses such text and SQLite would keep it,
+// so both engines refuse it with [ErrInvalid] naming the field, before
+// anything is written ([ValidateString]).
+//
+// JSON values (json.RawMessage fields; empty means SQL NULL) round-trip as
+// equal values, not as equal bytes. PostgreSQL's JSONB reorders object keys,
+// drops insignificant whitespace and writes numbers in its own spelling
+// (1e2 comes back as 100, 1.50 stays 1.50); SQLite returns the text as
+// written. Decoded, both are the same value: the same keys with the same
+// values, arrays in the same order, numbers equal as exact decimals.
+// Compare JSON you read back by decoding it, never byte for byte.
+//
+// To keep that promise, JSON that either engine would refuse or change in
+// value is refused with [ErrInvalid] on both ([ValidateJSON]): malformed
+// JSON or invalid UTF-8; the \u0000 escape and unpaired surrogate escapes;
+// an object holding the same key twice (also when spelled with escapes:
+// JSONB would keep only the last); a number that overflows a float64
+// (1e400), has an exponent beyond ±[MaxJSONExponent] or more than
+// [MaxJSONFractionDigits] decimal places; nesting deeper than
+// [MaxJSONDepth].
+//
+// Errors quote at most a short prefix of any input ([Quote]), so a huge or
+// hostile value is never copied into logs.
+//
 // Conversations are a filesystem-like tree of labels ([LabelRepo], paths
 // like "/acme/eng"), chats in labels ([ChatRepo]), members with a role in a
 // chat ([MemberRepo]), messages ([MessageRepo], paged by keyset cursor) and

@@ -39,8 +39,39 @@ var (
 )
 
 // Invalidf returns an error wrapping [ErrInvalid] with a formatted reason.
+// String arguments are cut to a short prefix (see [ClipArgs]).
 func Invalidf(format string, args ...any) error {
-	return &Error{Kind: ErrInvalid, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: ErrInvalid, Msg: fmt.Sprintf(format, ClipArgs(args)...)}
+}
+
+// ClipArgs returns args with every string (and []byte) longer than a few
+// dozen bytes cut to a short prefix marked with "...", so an error message
+// built from inputs never repeats a long or hostile one whole. Other values
+// are kept. args itself is not changed.
+func ClipArgs(args []any) []any {
+	var out []any
+	for i, a := range args {
+		var s string
+		switch v := a.(type) {
+		case string:
+			s = v
+		case []byte:
+			s = string(v)
+		default:
+			continue
+		}
+		if len(s) <= maxQuoted {
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = clip(s)
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // Error is the error type repositories return: a sentinel Kind with a
@@ -75,7 +106,8 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Kind}
 }
 
-// NewError returns an *Error of kind with a formatted message.
+// NewError returns an *Error of kind with a formatted message. String
+// arguments are cut to a short prefix (see [ClipArgs]).
 func NewError(kind error, format string, args ...any) error {
-	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, ClipArgs(args)...)}
 }

@@ -18,7 +18,7 @@ func (s *Store) wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, noetl.ClipArgs(args)...) // inputs quoted only as a short prefix
 	var ne *noetl.Error
 	switch {
 	case errors.As(err, &ne):

@@ -246,12 +246,16 @@ const (
 )
 
 func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflake.ID, qr noetl.EventQuery) (noetl.Page[noetl.Event], error) {
-	limit, err := noetl.ClampLimit(qr.Limit)
-	if err != nil {
+	if err := qr.Validate(); err != nil {
 		return noetl.Page[noetl.Event]{}, err
 	}
+	limit, _ := noetl.ClampLimit(qr.Limit)
+	list := "event"
+	if parent != nil {
+		list = "event.children"
+	}
 	after := int64(math.MinInt64)
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor(list, qr.After, &after); err != nil {
 		return noetl.Page[noetl.Event]{}, err
 	}
 	var args [9]any
@@ -289,7 +293,7 @@ func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflak
 	if err != nil {
 		return noetl.Page[noetl.Event]{}, r.s.wrap(err, "list events of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.Event) any { return int64(v.EventID) }), nil
+	return pageOf(items, limit, list, func(v noetl.Event) any { return int64(v.EventID) }), nil
 }
 
 // eventListKeys names the 32 list shapes without formatting per call.

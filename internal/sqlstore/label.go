@@ -102,7 +102,7 @@ func (r labelRepo) Children(ctx context.Context, parentID *snowflake.ID, lq noet
 		return noetl.Page[noetl.Label]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(lq.After, &after); err != nil {
+	if _, err := DecodeCursor("label.children", lq.After, &after); err != nil {
 		return noetl.Page[noetl.Label]{}, err
 	}
 	d := r.s.d
@@ -118,7 +118,7 @@ func (r labelRepo) Children(ctx context.Context, parentID *snowflake.ID, lq noet
 	for i, n := range nodes {
 		items[i] = n.Label
 	}
-	return pageOf(items, limit, func(v noetl.Label) any { return v.Name }), nil
+	return pageOf(items, limit, "label.children", func(v noetl.Label) any { return v.Name }), nil
 }
 
 // up returns the label id and every label above it, root first, in one

@@ -45,7 +45,7 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 	}
 	d := r.s.d
 	args := []any{v.ID, v.ChatID, string(v.SenderType), ptrArg(v.SenderID), ptrArg(v.Role), v.Content, d.JSON(v.Metadata), d.Time(v.CreatedAt), v.ChatID}
-	member := in.SenderType == noetl.SenderUser || in.SenderType == noetl.SenderBot
+	member := in.SenderID != nil // any named sender must be a member (noetl.Action)
 	var q string
 	if member {
 		q = d.SQL("message.post.member", func() string {
@@ -156,7 +156,7 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 		order = cursorOldest
 	}
 	var cur [3]int64
-	has, err := DecodeCursor(mq.After, &cur)
+	has, err := DecodeCursor("message", mq.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Message]{}, err
 	}
@@ -177,7 +177,7 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 			return noetl.Page[noetl.Message]{}, err
 		}
 	}
-	return pageOf(items, limit, func(v noetl.Message) any {
+	return pageOf(items, limit, "message", func(v noetl.Message) any {
 		return [3]int64{int64(order), v.CreatedAt.UnixMicro(), int64(v.ID)}
 	}), nil
 }

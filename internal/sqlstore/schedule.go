@@ -205,7 +205,7 @@ func (r scheduleRepo) List(ctx context.Context, qr noetl.ScheduleQuery) (noetl.P
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var after int64
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("schedule", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Schedule]{}, err
 	}
 	args := []any{after}
@@ -232,7 +232,7 @@ func (r scheduleRepo) List(ctx context.Context, qr noetl.ScheduleQuery) (noetl.P
 	if err != nil {
 		return noetl.Page[noetl.Schedule]{}, r.s.wrap(err, "list schedules")
 	}
-	return pageOf(items, limit, func(v noetl.Schedule) any { return int64(v.ScheduleID) }), nil
+	return pageOf(items, limit, "schedule", func(v noetl.Schedule) any { return int64(v.ScheduleID) }), nil
 }
 
 // save writes every changeable column of v and returns the row.

@@ -2,10 +2,15 @@
 // pool (native protocol, statements prepared and cached by pgx, COPY for
 // bulk writes).
 //
-// Its schema is a drop-in for the NoETL server's own: the same schema name
-// ("noetl" by default; postgres.WithSchema picks another), tables, columns and
-// noetl.snowflake_id() function, so Go services and other NoETL components
-// can share one database.
+// Its schema follows the NoETL schema specification: the schema name
+// ("noetl" by default; postgres.WithSchema picks another), its tables and
+// columns, and a noetl.snowflake_id() function. It is not a drop-in for the
+// NoETL server's own code, which differs in places (event_log context/result
+// TEXT columns instead of input_context/output_result JSONB,
+// schedule.interval_seconds, a 32-bit credential id, events written before
+// their workload, Python ids in another bit layout); the README's section
+// "Sharing a database with the NoETL server" lists each difference and what
+// to do about it.
 package postgres
 
 import (

@@ -312,7 +312,7 @@ func endCursor(b *testing.B, st noetl.Store, actor, chat snowflake.ID, limit int
 	p, err := st.Messages().List(context.Background(), actor, chat, noetl.MessageQuery{Order: noetl.OldestFirst, Limit: limit + 1})
 	require.NoError(b, err)
 	m := p.Items[limit]
-	return sqlstore.EncodeCursor([3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
+	return sqlstore.EncodeCursor("message", [3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
 }
 
 // messageDest is where the raw driver scans a message row.
