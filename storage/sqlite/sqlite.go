@@ -117,7 +117,7 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 	}
 	q := newQuerier(db)
 	closeAll := func() error {
-		err := q.closeStmts()
+		err := q.close()
 		if keep != nil {
 			err = errors.Join(err, keep.Close())
 		}
@@ -135,6 +135,10 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 			closeAll()
 			return nil, err
 		}
+	}
+	if err := q.openWriter(ctx); err != nil {
+		closeAll()
+		return nil, err
 	}
 	st, err := sqlstore.New(sqlstore.Config{
 		Dialect:      NewDialect(),
