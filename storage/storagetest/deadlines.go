@@ -23,7 +23,7 @@ func init() { register("deadlines", testDeadlines) }
 const (
 	deadlineCalls   = 300
 	deadlineBudget  = 15 * time.Second
-	deadlineLongest = 3 * time.Millisecond
+	deadlineLongest = 30 * time.Millisecond
 )
 
 // A deadline or cancellation is honoured wherever it lands: the call returns
