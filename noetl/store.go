@@ -20,6 +20,22 @@ import (
 // writes nothing on either engine, but on PostgreSQL the transaction then
 // refuses further statements until it is rolled back: return the error from
 // fn (or wrap the call in its own tx.InTx) rather than carrying on.
+//
+// Deadlines and cancellation are honoured by every call: a call whose
+// context ends returns an error wrapping context.DeadlineExceeded or
+// context.Canceled, and writes all of its rows or none of them. Clean-up
+// after an error (rollback, savepoint release) runs under a short bound of
+// its own (2 s), so a stalled server delays the return by at most that.
+// When a deadline lands on a commit the outcome may be unknown: the commit
+// can reach a networked server (PostgreSQL) and take effect while the
+// client gives up, so an error wrapping a context error does not prove
+// that nothing was written. On SQLite a transaction's (InTx's) outcome is
+// known (an error means nothing was committed) except on a file in
+// rollback-journal mode shared with another process; a single write
+// statement outside a transaction whose context ends just as it completes
+// may still report the context's error. The remedy for an unknown outcome
+// is an idempotent retry: repeat the call with the same ids, so a write
+// that had committed is recognised rather than duplicated.
 type Store interface {
 	// Roles stores roles.
 	Roles() RoleRepo

@@ -12,20 +12,23 @@ import (
 // In shared mode (a database without WAL: the in-memory one, or a file in
 // rollback-journal mode) a writer also excludes readers, as SQLite would
 // (readers cannot start while a write transaction holds the database, and
-// COMMIT waits for readers), but in Go: readers hold the shared side while
-// their statement runs. Readers go first: a writer waits until no reader
-// holds or awaits the shared side, and a reader waits only for a writer
-// that holds the database, so a reader that opens a second statement while
-// its first is still open never waits for a writer queued behind it.
+// COMMIT waits for readers), but in Go, fairly: readers hold the shared
+// side while their statement runs; a writer waits for the readers already
+// in, and readers that arrive meanwhile wait for that writer, then all go
+// in together before the next writer. So neither side starves the other.
+// A reader must not open a second statement while its first is still open
+// (the store never does): a writer queued between the two would wait for
+// the first while the second waited for it.
 type gate struct {
 	w      chan struct{} // capacity 1: full while a writer holds the lock
 	shared bool
 
 	mu      sync.Mutex
+	writer  bool          // a writer holds w (waiting for readers, or writing)
 	readers int           // readers holding the shared side
-	waiting int           // readers waiting for the writer to finish
-	writing bool          // a writer holds the database (shared mode)
-	changed chan struct{} // closed and replaced when readers, waiting or writing change
+	waiters int           // readers waiting for the writer to finish
+	phase   uint64        // counts writers finished: a waiter let in sees it change
+	changed chan struct{} // closed and replaced when readers reach 0 or a phase ends
 }
 
 func newGate(shared bool) *gate {
@@ -50,56 +53,76 @@ func (g *gate) lock(ctx context.Context) error {
 	if !g.shared {
 		return nil
 	}
-	for {
-		g.mu.Lock()
-		if g.readers == 0 && g.waiting == 0 {
-			g.writing = true
-			g.mu.Unlock()
-			return nil
-		}
-		ch := g.changed
-		g.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			<-g.w
-			return ctx.Err()
-		}
-	}
-}
-
-// unlock releases the write lock.
-func (g *gate) unlock() {
-	if g.shared {
-		g.mu.Lock()
-		g.writing = false
-		g.notify()
-		g.mu.Unlock()
-	}
-	<-g.w
-}
-
-// rlock takes the shared side (shared mode only).
-func (g *gate) rlock(ctx context.Context) error {
 	g.mu.Lock()
-	for g.writing {
-		g.waiting++
+	g.writer = true
+	for g.readers > 0 {
 		ch := g.changed
 		g.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			g.mu.Lock()
-			g.waiting--
-			g.notify()
+			g.endPhase()
+			g.mu.Unlock()
+			<-g.w
+			return ctx.Err()
+		}
+		g.mu.Lock()
+	}
+	g.mu.Unlock()
+	return nil
+}
+
+// unlock releases the write lock.
+func (g *gate) unlock() {
+	if g.shared {
+		g.mu.Lock()
+		g.endPhase()
+		g.mu.Unlock()
+	}
+	<-g.w
+}
+
+// endPhase lets in the readers that waited for the writer; g.mu is held.
+func (g *gate) endPhase() {
+	g.writer = false
+	g.readers += g.waiters
+	g.waiters = 0
+	g.phase++
+	g.notify()
+}
+
+// rlock takes the shared side (shared mode only).
+func (g *gate) rlock(ctx context.Context) error {
+	g.mu.Lock()
+	if !g.writer {
+		g.readers++
+		g.mu.Unlock()
+		return nil
+	}
+	g.waiters++
+	phase := g.phase
+	for g.phase == phase {
+		ch := g.changed
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			g.mu.Lock()
+			if g.phase == phase {
+				g.waiters--
+			} else { // let in just now: leave again
+				g.readers--
+				if g.readers == 0 {
+					g.notify()
+				}
+			}
 			g.mu.Unlock()
 			return ctx.Err()
 		}
 		g.mu.Lock()
-		g.waiting--
 	}
-	g.readers++
-	g.mu.Unlock()
+	g.mu.Unlock() // endPhase counted this reader in
 	return nil
 }
 

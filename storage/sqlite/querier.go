@@ -550,6 +550,9 @@ func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.
 		} else {
 			row = c.q.db.QueryRowContext(ctx, query, args...)
 		}
+		if !c.q.gate.shared {
+			return row // nothing to release: spare the wrapper's allocation
+		}
 		return releasingRow{ctxRow{row, ctx}, release}
 	}
 	if err := c.q.lockWrite(ctx); err != nil {

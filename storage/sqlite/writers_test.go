@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +172,108 @@ func TestWriterWaitingForTheLockGivesUpWithItsContext(t *testing.T) {
 	require.NoError(t, <-held)
 	_, err = s.Catalog().Get(ctx, "gave-up", "")
 	require.ErrorIs(t, err, noetl.ErrNotFound)
+}
+
+// openDB opens path with DSN's pragmas as a caller's *sql.DB.
+func openDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	dsn, err := sqlite.DSN(path)
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// mixedLoad runs writers and a reader on s at once and returns their errors.
+func mixedLoad(t *testing.T, s noetl.Store) []error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	owner, err := s.Profiles().Create(ctx, noetl.NewProfile{Username: "owner", Type: noetl.ProfileUser})
+	require.NoError(t, err)
+	label, err := s.Labels().Create(ctx, noetl.NewLabel{Name: "l"})
+	require.NoError(t, err)
+	chat, err := s.Chats().Create(ctx, owner.ID, noetl.NewChat{LabelID: label.ID, Name: "c"})
+	require.NoError(t, err)
+	errs := make(chan error, 1000)
+	done := make(chan struct{})
+	var readers, writers sync.WaitGroup
+	readers.Add(1)
+	go func() { // a reader paging the chat while the writers post
+		defer readers.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := s.Messages().List(ctx, owner.ID, chat.ID, noetl.MessageQuery{Limit: 20}); err != nil {
+				errs <- err
+			}
+		}
+	}()
+	for w := range 4 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := range 20 {
+				_, err := s.Messages().Post(ctx, noetl.NewMessage{ChatID: chat.ID, SenderType: noetl.SenderUser, SenderID: &owner.ID, Content: "m"})
+				errs <- err
+				_, err = s.Catalog().Register(ctx, noetl.NewCatalogEntry{Path: fmt.Sprintf("w%d", w), Type: "playbook"})
+				errs <- err
+				errs <- s.InTx(ctx, func(ctx context.Context, tx noetl.Store) error {
+					_, err := tx.Profiles().Create(ctx, noetl.NewProfile{Username: fmt.Sprintf("p%d-%d", w, i), Type: noetl.ProfileBot})
+					return err
+				})
+			}
+		}()
+	}
+	writers.Wait()
+	close(done)
+	readers.Wait()
+	close(errs)
+	var out []error
+	for err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	p, err := s.Messages().List(ctx, owner.ID, chat.ID, noetl.MessageQuery{Limit: noetl.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, p.Items, 80, "every message stored")
+	return out
+}
+
+// A caller's *sql.DB limited to one connection: reads share the write
+// connection behind the lock instead of waiting for a pool connection the
+// writer holds.
+func TestStoreOnASingleConnectionDB(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "one.db"))
+	db.SetMaxOpenConns(1)
+	s, err := sqlite.Open(context.Background(), "", append(testOpts, storage.WithSQLDB(db))...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	require.Empty(t, mixedLoad(t, s))
+}
+
+// A file in rollback-journal mode: readers and writers of the store exclude
+// each other in Go, as SQLite would make them, without busy errors.
+func TestStoreOnARollbackJournalFile(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "journal.db")+
+		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	var mode string
+	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	require.Equal(t, "delete", mode)
+	s, err := sqlite.Open(context.Background(), "", append(testOpts, storage.WithSQLDB(db))...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	require.Empty(t, mixedLoad(t, s))
+}
+
+// The in-memory database: readers paging while writers write.
+func TestMemoryStoreReadersAndWriters(t *testing.T) {
+	require.Empty(t, mixedLoad(t, openMemory(t)))
 }
