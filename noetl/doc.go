@@ -15,9 +15,15 @@
 //     [MaxLimit]) and an opaque After cursor, and return a [Page];
 //   - times are UTC, truncated to microseconds, so they round-trip equal on
 //     both engines;
-//   - errors wrap one of [ErrNotFound], [ErrConflict], [ErrInvalid],
-//     [ErrReferenced] or [ErrForbidden] with what was wrong; test them with
-//     errors.Is;
+//   - every error wraps a context error or one of the sentinels, the same
+//     on both engines; test them with errors.Is. Permanent refusals:
+//     [ErrNotFound], [ErrConflict], [ErrInvalid], [ErrReferenced],
+//     [ErrForbidden]; failures of the database: [ErrTransient] (a retry may
+//     cure it: connection lost, server restarting, locked past the busy
+//     timeout, serialization failure), [ErrClosed] (the store is closed) and
+//     [ErrStorage] (a retry will not cure it). An [*Error] also names the
+//     input field at fault where one is (Field), so a duplicate username and
+//     a duplicate email are told apart without parsing text;
 //   - a method that acts for a profile takes that profile's id (actor) after
 //     the context, or reads it from its input where the profile is the
 //     author of the row it writes (a message's sender, an attachment's

@@ -143,11 +143,11 @@ func (r profileRepo) writeErr(err error, what string) error {
 	kind, c := r.s.constraint(err)
 	switch {
 	case kind == noetl.ErrConflict && strings.Contains(c, "email"):
-		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Field: "email", Cause: err}
 	case kind == noetl.ErrConflict && strings.Contains(c, "username"):
-		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Field: "username", Cause: err}
 	case kind == noetl.ErrReferenced:
-		return &noetl.Error{Kind: kind, Msg: what + ": role does not exist", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": role does not exist", Field: "role_id", Cause: err}
 	}
 	return r.s.wrap(err, "%s", what)
 }

@@ -31,7 +31,7 @@ func TestListsFollowByteOrderUnderALanguageCollation(t *testing.T) {
 	pool, err := pgxpool.New(ctx, u.String())
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	s, err := postgres.Open(ctx, "", storage.WithPool(pool), storage.WithShard(3))
+	s, err := postgres.Open(ctx, "", postgres.WithPool(pool), storage.WithShard(3))
 	require.NoError(t, err)
 
 	var sorted []string

@@ -61,7 +61,7 @@ func benchDB(t testing.TB) (noetl.Store, *sql.DB) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	t.Cleanup(func() { db.Close() })
-	st, err := sqlite.Open(context.Background(), "", storage.WithSQLDB(db), storage.WithShard(5), storage.WithPasswordCost(4))
+	st, err := sqlite.Open(context.Background(), "", sqlite.WithDB(db), storage.WithShard(5), storage.WithPasswordCost(4))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	return st, db

@@ -134,6 +134,7 @@ func (q *querier) close() error {
 	if q.w != nil {
 		if lerr := q.gate.lock(context.Background()); lerr == nil {
 			err = errors.Join(err, q.w.close())
+			q.w.closed = true // a late writer gets sql.ErrConnDone, not a new connection
 			q.gate.unlock()
 		}
 	}
@@ -204,6 +205,7 @@ type writer struct {
 
 	poll   bool          // retry statements refused as busy (WAL)
 	budget time.Duration // how long to retry: the busy timeout
+	closed bool          // the store closed
 }
 
 // isBusy reports whether err is SQLITE_BUSY (any extended code).
@@ -238,6 +240,9 @@ func (w *writer) retry(ctx context.Context, op func() error) error {
 func (w *writer) connection(ctx context.Context) (*sql.Conn, error) {
 	if w.conn != nil {
 		return w.conn, nil
+	}
+	if w.closed {
+		return nil, sql.ErrConnDone
 	}
 	c, err := w.db.Conn(ctx)
 	if err != nil {
@@ -625,8 +630,8 @@ type writeTx struct {
 }
 
 var (
-	errTxEnded = errors.New("sqlite: the transaction has ended")
-	errTxLost  = errors.New("sqlite: the transaction's connection was lost; the transaction was rolled back")
+	errTxEnded = fmt.Errorf("sqlite: %w", sql.ErrTxDone)
+	errTxLost  = fmt.Errorf("sqlite: the transaction's connection was lost, so was the transaction: %w", driver.ErrBadConn)
 )
 
 // usable returns why no statement may run in t, or nil.

@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/noetl/noetldb/noetl"
-	"github.com/noetl/noetldb/storage"
 	"github.com/noetl/noetldb/storage/sqlite"
 	"github.com/noetl/noetldb/storage/storagetest"
 )
@@ -37,7 +36,7 @@ func openShortBusy(t *testing.T, path string) noetl.Store {
 	keep, err := db.Conn(context.Background()) // an in-memory database lives while a connection does
 	require.NoError(t, err)
 	t.Cleanup(func() { keep.Close() })
-	s, err := sqlite.Open(context.Background(), "", append(testOpts, storage.WithSQLDB(db))...)
+	s, err := sqlite.Open(context.Background(), "", append(testOpts, sqlite.WithDB(db))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
@@ -251,7 +250,7 @@ func mixedLoad(t *testing.T, s noetl.Store) []error {
 func TestStoreOnASingleConnectionDB(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "one.db"))
 	db.SetMaxOpenConns(1)
-	s, err := sqlite.Open(context.Background(), "", append(testOpts, storage.WithSQLDB(db))...)
+	s, err := sqlite.Open(context.Background(), "", append(testOpts, sqlite.WithDB(db))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	require.Empty(t, mixedLoad(t, s))
@@ -267,7 +266,7 @@ func TestStoreOnARollbackJournalFile(t *testing.T) {
 	var mode string
 	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 	require.Equal(t, "delete", mode)
-	s, err := sqlite.Open(context.Background(), "", append(testOpts, storage.WithSQLDB(db))...)
+	s, err := sqlite.Open(context.Background(), "", append(testOpts, sqlite.WithDB(db))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	require.Empty(t, mixedLoad(t, s))

@@ -113,7 +113,8 @@ func testDeadlines(t *testing.T, h Harness) {
 
 // isSentinel reports whether err wraps one of noetl's error kinds.
 func isSentinel(err error) bool {
-	for _, k := range []error{noetl.ErrNotFound, noetl.ErrConflict, noetl.ErrInvalid, noetl.ErrReferenced, noetl.ErrForbidden} {
+	for _, k := range []error{noetl.ErrNotFound, noetl.ErrConflict, noetl.ErrInvalid, noetl.ErrReferenced, noetl.ErrForbidden,
+		noetl.ErrTransient, noetl.ErrClosed, noetl.ErrStorage} {
 		if errors.Is(err, k) {
 			return true
 		}
