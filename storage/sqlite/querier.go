@@ -194,9 +194,11 @@ func withCtx(ctx context.Context, err error) error {
 // each other back to back (as this lock makes them) leaves another
 // process's writer only the rare attempt that lands between two of its
 // transactions: measured with two processes of 8 writers each on one
-// file, the second made 5% of the calls and waited up to 3.4 s. Only
-// BEGIN IMMEDIATE and write statements outside a transaction are retried;
-// once a transaction holds the write lock nothing else waits for it.
+// file for 5 s, the second made 6% of the calls and waited up to 3.4 s;
+// retrying here, over 60 s, each made half (117 and 121 calls/s, none
+// failed, longest wait 1.5 s, on 2 cores under a load of 8). Only BEGIN
+// IMMEDIATE and write statements outside a transaction are retried; once a
+// transaction holds the write lock nothing else waits for it.
 type writer struct {
 	db    *sql.DB
 	conn  *sql.Conn // nil until needed again after a broken connection
