@@ -26,6 +26,17 @@ import (
 // the statement. Every method that writes several statements is all or
 // nothing, inside a transaction too.
 //
+// Deadlines and cancellation are honoured by every call, clean-up included:
+// a call whose context ends returns an error wrapping
+// context.DeadlineExceeded or context.Canceled and writes all of its rows or
+// none of them; a rollback or savepoint release after an error runs under a
+// short bound of its own (2 s), so a stalled server delays the return by at
+// most that. On SQLite a transaction's outcome is known even when its
+// deadline lands on COMMIT (an error means nothing was committed), except on
+// a rollback-journal file shared with another process; a single write
+// statement outside a transaction whose context ends just as it completes
+// may still report the context's error.
+//
 // A commit whose context ends while it runs may or may not have committed
 // (the server may have committed before the reply was lost): the error then
 // wraps the context's error, and the remedy is to retry a call whose retry

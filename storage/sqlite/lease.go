@@ -30,7 +30,12 @@ const leaseTable = `CREATE TABLE IF NOT EXISTS noetl_shard_lease (
 
 // lease is a shard held by one store.
 type lease struct {
-	db     *sql.DB
+	db *sql.DB
+	// exec runs the renewals and the release once start set it: the store's
+	// write path, so they queue with the store's writers instead of meeting
+	// SQLite's busy handler (whose retries a busy store may starve past a
+	// renewal's deadline, and past the lease's life after three).
+	exec   func(ctx context.Context, query string, args ...any) (int64, error)
 	shard  int
 	holder string
 	stop   chan struct{}
@@ -41,7 +46,7 @@ type lease struct {
 // WithGenerator: a row of noetl_shard_lease that the store renews while it
 // lives and deletes on Close; a crashed process's row expires after
 // leaseTTL. Shards are tried in snowflake.LeaseOrder.
-func leaseShard(ctx context.Context, db *sql.DB, o *config.Options) (*snowflake.Generator, func() error, error) {
+func leaseShard(ctx context.Context, db *sql.DB, o *config.Options) (*snowflake.Generator, *lease, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	l := &lease{db: db, holder: hex.EncodeToString(b[:]), stop: make(chan struct{})}
@@ -58,9 +63,24 @@ func leaseShard(ctx context.Context, db *sql.DB, o *config.Options) (*snowflake.
 	// A shard freed by a store that just closed may have issued ids in
 	// this millisecond; start in the next one.
 	time.Sleep(2 * time.Millisecond)
+	return g, l, nil
+}
+
+// start renews the lease through exec until release.
+func (l *lease) start(exec func(ctx context.Context, query string, args ...any) (int64, error)) {
+	l.exec = exec
 	l.done.Add(1)
 	go l.renew()
-	return g, l.release, nil
+}
+
+// run runs a write of the lease through exec, or the pool before start.
+func (l *lease) run(ctx context.Context, query string, args ...any) error {
+	if l.exec != nil {
+		_, err := l.exec(ctx, query, args...)
+		return err
+	}
+	_, err := l.db.ExecContext(ctx, query, args...)
+	return err
 }
 
 // take claims the first free shard in one immediate transaction.
@@ -126,7 +146,7 @@ func (l *lease) renew() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), leaseTTL/3)
 		exp := time.Now().Add(leaseTTL).UnixMicro()
-		_, _ = l.db.ExecContext(ctx, "INSERT INTO noetl_shard_lease (shard, holder, expires_at) VALUES (?, ?, ?)"+
+		_ = l.run(ctx, "INSERT INTO noetl_shard_lease (shard, holder, expires_at) VALUES (?, ?, ?)"+
 			" ON CONFLICT (shard) DO UPDATE SET expires_at = excluded.expires_at WHERE holder = excluded.holder",
 			l.shard, l.holder, exp)
 		cancel()
@@ -144,7 +164,7 @@ func (l *lease) release() error {
 	l.done.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := l.db.ExecContext(ctx, "DELETE FROM noetl_shard_lease WHERE shard = ? AND holder = ?", l.shard, l.holder); err != nil {
+	if err := l.run(ctx, "DELETE FROM noetl_shard_lease WHERE shard = ? AND holder = ?", l.shard, l.holder); err != nil {
 		return fmt.Errorf("sqlite: release id shard %d: %w", l.shard, err)
 	}
 	return nil

@@ -4,10 +4,26 @@
 // tests.
 //
 // Every connection runs with foreign keys on and a busy timeout; a file
-// database uses WAL; every transaction is BEGIN IMMEDIATE, taking the write
-// lock up front so concurrent writers wait instead of failing. An in-memory
-// store is one database shared by every pooled connection, private to the
-// store, and gone when the store closes.
+// database uses WAL. An in-memory store is one database shared by every
+// pooled connection, private to the store, and gone when the store closes.
+//
+// Writers in one process wait for each other instead of failing: a store
+// runs every transaction (BEGIN IMMEDIATE to COMMIT) and every write
+// statement outside one on a single write connection behind a lock, taken
+// first come, first served, and given up with the caller's context (the
+// error wraps the context's). Readers run on a pool of their own and, with
+// WAL, never wait for the writer; without WAL (the in-memory database, a
+// file in rollback-journal mode) they wait for a write transaction to end,
+// as SQLite would make them, and a writer waits for the readers already
+// running. The busy timeout only matters against other processes: the
+// write connection retries a statement refused because another process
+// writes, every 50 µs to 1 ms, for as long as the busy timeout. Two
+// processes writing one file share it; each should use its own id shard.
+//
+// A transaction watches its own context: a deadline that ends before or
+// during COMMIT returns an error wrapping the deadline's, and (with WAL or
+// in memory, where COMMIT never waits for a lock and so always runs to its
+// end) such an error means nothing was committed.
 //
 // Times are stored as INTEGER microseconds since the Unix epoch (UTC) and
 // JSON as TEXT checked by json_valid, per the schema package's mapping.
@@ -85,9 +101,14 @@ func DSN(path string) (string, error) {
 // database and returns it as a noetl.Store. path is a file path, a "file:"
 // URI or ":memory:". With WithDB the caller's *sql.DB is used instead and
 // path is ignored; that database must have been opened with foreign_keys(1)
-// and _txlock=immediate (see DSN). Without WithShard or WithGenerator the
-// store leases a free id shard of the database for its life (see package
-// snowflake); Open fails with noetl.ErrConflict when every shard is leased.
+// (see DSN). The store keeps one of its connections as its write connection
+// until Close; a *sql.DB limited to one connection makes the store run its
+// reads on that connection too, behind the write lock. Statements the
+// caller runs on the *sql.DB itself do not take the store's lock: to SQLite
+// they are another writer, waited for with the busy timeout. Without
+// WithShard or WithGenerator the store leases a free id shard of the
+// database for its life (see package snowflake); Open fails with
+// noetl.ErrConflict when every shard is leased.
 func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error) {
 	o := config.Apply(opts)
 	if err := o.Check(backend, "sqlite.Open"); err != nil {
@@ -124,7 +145,7 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 		if release != nil {
 			err = release()
 		}
-		err = errors.Join(err, q.closeStmts())
+		err = errors.Join(err, q.close())
 		if keep != nil {
 			err = errors.Join(err, keep.Close())
 		}
@@ -143,15 +164,25 @@ func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 			return nil, err
 		}
 	}
+	var l *lease
 	if ids == nil {
-		if ids, release, err = leaseShard(ctx, db, &o); err != nil {
+		if ids, l, err = leaseShard(ctx, db, &o); err != nil {
 			closeAll()
 			return nil, err
 		}
+		release = l.release
+	}
+	if err := q.openWriter(ctx); err != nil {
+		closeAll()
+		return nil, err
+	}
+	p := pool{conn{q: q}}
+	if l != nil {
+		l.start(p.Exec) // renewals queue with the store's writers
 	}
 	st, err := sqlstore.New(sqlstore.Config{
 		Dialect:      newDialect(),
-		DB:           observe.DB(pool{conn{q: q}}, o.TraceHook()),
+		DB:           observe.DB(p, o.TraceHook()),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
