@@ -72,9 +72,26 @@ var (
 	startOnce sync.Once
 	startErr  error
 
-	mu      sync.Mutex // guards running
+	mu      sync.Mutex // guards running and extras
 	running *server    // the server of this test binary, nil when none
+	// extras stop what runs beside the server (a pooler, replicas); Main
+	// runs them before stopping the server.
+	extras = map[*int]func(){}
 )
+
+// addExtra registers stop to run at Main's cleanup unless the returned
+// function, which removes it, is called first.
+func addExtra(stop func()) (remove func()) {
+	key := new(int)
+	mu.Lock()
+	extras[key] = stop
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		delete(extras, key)
+		mu.Unlock()
+	}
+}
 
 // Main runs the tests of a package and then stops the PostgreSQL server that
 // NewDatabase may have started, removing its data directory. Call it from the
@@ -183,7 +200,15 @@ func stopServer() {
 	mu.Lock()
 	s := running
 	running = nil
+	stops := make([]func(), 0, len(extras))
+	for k, f := range extras {
+		stops = append(stops, f)
+		delete(extras, k)
+	}
 	mu.Unlock()
+	for _, f := range stops {
+		f()
+	}
 	if s != nil {
 		s.stop()
 	}

@@ -1,6 +1,7 @@
 package pgtest_test
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -185,4 +186,90 @@ func TestHelperNoBinaries(t *testing.T) {
 	}
 	pgtest.NewDatabase(t)
 	t.Error("NewDatabase returned although no binaries are available")
+}
+
+// The DSN PgBouncer returns reaches the same database through a PgBouncer
+// whose pool_mode is transaction.
+func TestPgBouncer(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pooled := pgtest.PgBouncer(t, dsn)
+	u, name := parseDSN(t, pooled)
+	d, _ := parseDSN(t, dsn)
+	if u.Host == d.Host {
+		t.Fatalf("PgBouncer DSN %s points at the server itself", pooled)
+	}
+	p := psql()
+	if p == "" {
+		t.Fatal("psql not found beside the server binaries")
+	}
+	query(t, p, dsn, "create table through (id int)")
+	query(t, p, pooled, "insert into through values (1)")
+	if got := query(t, p, pooled, "select current_database() || ' ' || count(*) from through"); got != name+" 1" {
+		t.Fatalf("through PgBouncer: got %q, want %q", got, name+" 1")
+	}
+	u.Path = "/pgbouncer" // the admin console
+	if got := query(t, p, u.String(), "show config"); !strings.Contains(got, "pool_mode|transaction") {
+		t.Fatalf("PgBouncer's pool_mode is not transaction:\n%s", got)
+	}
+	if again := pgtest.PgBouncer(t, dsn); again != pooled {
+		t.Fatalf("a second call gave %s, want the same PgBouncer %s", again, pooled)
+	}
+}
+
+// An asynchronous replica replays what the primary writes and refuses
+// writes; once stopped, nothing listens on its port.
+func TestReplica(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	r := pgtest.NewReplica(t)
+	rdsn := r.DSN(dsn)
+	p := psql()
+	if p == "" {
+		t.Fatal("psql not found beside the server binaries")
+	}
+	if got := query(t, p, rdsn, "select pg_is_in_recovery()"); got != "t" {
+		t.Fatalf("replica: pg_is_in_recovery() = %q", got)
+	}
+	query(t, p, dsn, "create table r (id int); insert into r values (42)")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := exec.Command(p, "-X", "-A", "-t", "-d", rdsn, "-c", "select id from r").CombinedOutput()
+		if err == nil && strings.TrimSpace(string(out)) == "42" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica never showed the primary's row: %v %s", err, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, err := exec.Command(p, "-X", "-d", rdsn, "-c", "insert into r values (1)").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "read-only") {
+		t.Fatalf("replica accepted a write: %v %s", err, out)
+	}
+	u, _ := parseDSN(t, rdsn)
+	r.Stop()
+	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("replica still listening on %s after Stop", u.Host)
+	}
+	query(t, p, dsn, "insert into r values (43)") // the primary goes on
+}
+
+// A synchronous replica has every commit of its database replayed before
+// the commit returns: a read right after a write sees it.
+func TestSyncReplica(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	r := pgtest.NewSyncReplica(t, dsn)
+	p := psql()
+	if p == "" {
+		t.Fatal("psql not found beside the server binaries")
+	}
+	query(t, p, dsn, "create table s (id int)")
+	for i := range 20 {
+		query(t, p, dsn, fmt.Sprintf("insert into s values (%d)", i))
+		if got := query(t, p, r.DSN(dsn), "select count(*) from s"); got != fmt.Sprint(i+1) {
+			t.Fatalf("after insert %d the replica counts %s rows", i+1, got)
+		}
+	}
+	r.Stop()
+	query(t, p, dsn, "insert into s values (100)") // does not wait for the stopped replica
 }

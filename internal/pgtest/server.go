@@ -99,9 +99,8 @@ type server struct {
 	port    int
 	cred    *syscall.Credential // nil: run as the current user
 
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when the postgres process has exited
-	waitErr error         // cmd.Wait's result, valid after exited is closed
+	settings []string // more "name=value" server settings
+	child             // the postgres process
 
 	stopOnce sync.Once
 }
@@ -109,59 +108,19 @@ type server struct {
 // startServer creates a cluster in a new temp directory and starts postgres
 // on a free port of 127.0.0.1. On error nothing is left behind.
 func startServer(bins binaries) (_ *server, err error) {
-	s := &server{bins: bins}
-	if s.version, s.major, err = serverVersion(bins); err != nil {
+	s, err := newServerDir(bins)
+	if err != nil {
 		return nil, err
-	}
-
-	asRoot := os.Geteuid() == 0
-	base := os.TempDir()
-	if asRoot && !traversableByOthers(base) {
-		base = "/tmp" // the postgres user must be able to reach the directory
-	}
-	removeStaleDirs(base)
-
-	if s.dir, err = os.MkdirTemp(base, dirPrefix); err != nil {
-		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			s.stop()
 		}
 	}()
-	if err = os.WriteFile(filepath.Join(s.dir, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return nil, fmt.Errorf("pgtest: %w", err)
-	}
-	s.dataDir = filepath.Join(s.dir, "data")
-	s.logPath = filepath.Join(s.dir, "postgres.log")
-
-	if asRoot {
-		// PostgreSQL refuses to run as root: run it as the postgres user, who
-		// must own the directory (MkdirTemp made it 0700).
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("pgtest: running as root, so the server must run as the \"postgres\" OS user, but: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(s.dir, uid, gid); err != nil {
-			return nil, fmt.Errorf("pgtest: %w", err)
-		}
-	}
-
 	if err := s.initdb(); err != nil {
 		return nil, err
 	}
-	// A port picked by net.Listen(":0") can be taken by another process
-	// before postgres binds it; retry with another port in that case.
-	for attempt := 1; ; attempt++ {
-		err = s.start()
-		if err == nil || attempt == 3 || !strings.Contains(s.logTail(), "Address already in use") {
-			break
-		}
-	}
-	if err != nil {
+	if err := s.startRetrying(); err != nil {
 		return nil, err
 	}
 
@@ -175,6 +134,72 @@ func startServer(bins binaries) (_ *server, err error) {
 		os.Exit(1)
 	}()
 	return s, nil
+}
+
+// startRetrying starts postgres on a free port, retrying with another port
+// when the one picked was taken before postgres bound it.
+func (s *server) startRetrying() error {
+	for attempt := 1; ; attempt++ {
+		err := s.start()
+		if err == nil || attempt == 3 || !strings.Contains(s.logTail(), "Address already in use") {
+			return err
+		}
+	}
+}
+
+// newServerDir returns a server with its temp directory made (owned by the
+// postgres user when running as root) and nothing in it but the owner file.
+func newServerDir(bins binaries) (_ *server, err error) {
+	s := &server{bins: bins}
+	if s.version, s.major, err = serverVersion(bins); err != nil {
+		return nil, err
+	}
+	if s.dir, s.cred, err = newTempDir(); err != nil {
+		return nil, err
+	}
+	s.dataDir = filepath.Join(s.dir, "data")
+	s.logPath = filepath.Join(s.dir, "postgres.log")
+	return s, nil
+}
+
+// newTempDir makes a temp directory for a server or a pooler, with the
+// owner file that lets a later test binary remove it once this one is gone.
+// As root, it is owned by the postgres user, and cred runs commands as that
+// user.
+func newTempDir() (dir string, cred *syscall.Credential, err error) {
+	asRoot := os.Geteuid() == 0
+	base := os.TempDir()
+	if asRoot && !traversableByOthers(base) {
+		base = "/tmp" // the postgres user must be able to reach the directory
+	}
+	removeStaleDirs(base)
+
+	if dir, err = os.MkdirTemp(base, dirPrefix); err != nil {
+		return "", nil, fmt.Errorf("pgtest: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	if err = os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return "", nil, fmt.Errorf("pgtest: %w", err)
+	}
+	if asRoot {
+		// PostgreSQL refuses to run as root: run it as the postgres user, who
+		// must own the directory (MkdirTemp made it 0700).
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return "", nil, fmt.Errorf("pgtest: running as root, so the server must run as the \"postgres\" OS user, but: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return "", nil, fmt.Errorf("pgtest: %w", err)
+		}
+	}
+	return dir, cred, nil
 }
 
 var versionRE = regexp.MustCompile(`\(PostgreSQL\) ((\d+)[.\w]*)`)
@@ -223,37 +248,22 @@ func (s *server) start() error {
 	// postgres is run directly rather than through "pg_ctl start" so that it
 	// stays our child: Pdeathsig then stops it (SIGQUIT = immediate shutdown)
 	// even if the test binary dies without running Main's cleanup.
-	cmd := s.command("postgres", "-D", s.dataDir,
+	args := []string{"-D", s.dataDir,
 		"-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories="+s.dir,
+		"-c", "unix_socket_directories=" + s.dir,
 		"-c", "fsync=off",
 		"-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off",
 		"-c", "max_connections=200",
 		"-c", "shared_buffers=128MB",
-	)
+	}
+	for _, kv := range s.settings {
+		args = append(args, "-c", kv)
+	}
+	cmd := s.command("postgres", args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
-	cmd.SysProcAttr.Setpgid = true // keep terminal signals away; Main decides when to stop
-
-	s.cmd = cmd
-	s.exited = make(chan struct{})
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig fires when the *thread* that started the child exits, so
-		// pin this goroutine to its thread for as long as postgres runs.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return // the locked thread is discarded; nothing runs on it
-		}
-		started <- nil
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	if err := <-started; err != nil {
-		s.cmd, s.exited = nil, nil
+	if err := s.child.spawn(cmd); err != nil {
 		return fmt.Errorf("pgtest: starting postgres: %w", err)
 	}
 
@@ -273,34 +283,85 @@ func (s *server) start() error {
 	return nil
 }
 
+// child is a process this test binary started and stops.
+type child struct {
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when the process has exited
+	waitErr error         // cmd.Wait's result, valid after exited is closed
+}
+
+// spawn starts cmd so that it gets SIGQUIT when the test binary dies
+// (Pdeathsig) and terminal signals do not reach it.
+func (c *child) spawn(cmd *exec.Cmd) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	cmd.SysProcAttr.Setpgid = true // keep terminal signals away; Main decides when to stop
+	c.cmd = cmd
+	c.exited = make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		// Pdeathsig fires when the *thread* that started the child exits, so
+		// pin this goroutine to its thread for as long as the child runs.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return // the locked thread is discarded; nothing runs on it
+		}
+		started <- nil
+		c.waitErr = cmd.Wait()
+		close(c.exited)
+	}()
+	if err := <-started; err != nil {
+		c.cmd, c.exited = nil, nil
+		return err
+	}
+	return nil
+}
+
+// kill sends sig to the process and waits for it to exit, killing its
+// process group when it does not exit in time.
+func (c *child) kill(sig syscall.Signal) {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	pid := c.cmd.Process.Pid
+	_ = syscall.Kill(pid, sig)
+	select {
+	case <-c.exited:
+	case <-time.After(stopTimeout):
+		_ = syscall.Kill(-pid, syscall.SIGKILL) // the process and its children
+		select {
+		case <-c.exited:
+		case <-time.After(stopTimeout):
+		}
+	}
+}
+
 // ready reports whether the postmaster says it accepts connections: line 8
-// of postmaster.pid is "ready" (PostgreSQL >= 10; it is what pg_ctl -w checks).
+// of postmaster.pid is "ready" or "standby" (PostgreSQL >= 10; it is what
+// pg_ctl -w checks).
 func (s *server) ready() bool {
 	b, err := os.ReadFile(filepath.Join(s.dataDir, "postmaster.pid"))
 	if err != nil {
 		return false
 	}
 	lines := strings.Split(string(b), "\n")
-	return len(lines) > 7 && strings.TrimSpace(lines[7]) == "ready"
+	if len(lines) <= 7 {
+		return false
+	}
+	// "standby": a standby without hot_standby, which accepts no queries
+	// but is up; a hot standby says "ready" once it accepts them.
+	st := strings.TrimSpace(lines[7])
+	return st == "ready" || st == "standby"
 }
 
 // stop shuts postgres down (immediate mode: there is nothing to keep) and
 // removes the temp directory. It is safe to call more than once.
 func (s *server) stop() {
 	s.stopOnce.Do(func() {
-		if s.cmd != nil && s.cmd.Process != nil {
-			pid := s.cmd.Process.Pid
-			_ = syscall.Kill(pid, syscall.SIGQUIT)
-			select {
-			case <-s.exited:
-			case <-time.After(stopTimeout):
-				_ = syscall.Kill(-pid, syscall.SIGKILL) // postmaster and its children
-				select {
-				case <-s.exited:
-				case <-time.After(stopTimeout):
-				}
-			}
-		}
+		s.kill(syscall.SIGQUIT)
 		if s.dir != "" {
 			if err := os.RemoveAll(s.dir); err != nil {
 				fmt.Fprintf(os.Stderr, "pgtest: removing %s: %v\n", s.dir, err)
