@@ -85,16 +85,8 @@ func (m *Migrator) Up(ctx context.Context) ([]int, error) {
 	defer conn.Close()
 
 	if m.dialect == Postgres {
-		unlock, err := m.lockPostgres(ctx, conn)
-		if err != nil {
+		if err := m.ensureTablePostgres(ctx, conn); err != nil {
 			return nil, err
-		}
-		defer unlock()
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(
-			`CREATE SCHEMA IF NOT EXISTS %s; CREATE TABLE IF NOT EXISTS %s (
-				version INTEGER PRIMARY KEY, name TEXT NOT NULL,
-				applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`, m.schema, m.table())); err != nil {
-			return nil, fmt.Errorf("schema: create %s: %w", m.table(), err)
 		}
 	} else {
 		if err := sqliteBusyTimeout(ctx, conn); err != nil {
@@ -150,6 +142,9 @@ func (m *Migrator) applyOne(ctx context.Context, conn *sql.Conn, mig Migration, 
 			_ = tx.Rollback()
 		}
 	}()
+	if err = m.lockPostgres(ctx, tx); err != nil {
+		return false, err
+	}
 	if applied, err = m.applyIn(ctx, tx, mig, latest); err != nil {
 		return false, err
 	}
@@ -195,19 +190,49 @@ func (m *Migrator) applyIn(ctx context.Context, q execQuerier, mig Migration, la
 	return true, nil
 }
 
-// lockPostgres takes a session advisory lock keyed by the schema name, so
-// migrators of one schema run one at a time and different schemas do not
-// wait for each other.
-func (m *Migrator) lockPostgres(ctx context.Context, conn *sql.Conn) (func(), error) {
+// lockPostgres takes a transaction advisory lock keyed by the schema name,
+// so migrators of one schema run one at a time and different schemas do not
+// wait for each other. The lock is taken inside each transaction the
+// migrator runs and goes with its commit or rollback: nothing is held by
+// the session between transactions, so the migrator works the same through
+// a transaction pooler (PgBouncer's pool_mode=transaction), where a session
+// lock would be taken on one server connection and the next transaction
+// would run on another.
+func (m *Migrator) lockPostgres(ctx context.Context, tx execQuerier) error {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("noetldb.migrate." + m.schema))
-	key := int64(h.Sum64())
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		return nil, fmt.Errorf("schema: take migration lock: %w", err)
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64())); err != nil {
+		return fmt.Errorf("schema: take migration lock: %w", err)
 	}
-	return func() {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
-	}, nil
+	return nil
+}
+
+// ensureTablePostgres creates the schema and its version table when
+// missing, in a transaction of its own under the migration lock (two
+// concurrent CREATE TABLE IF NOT EXISTS can otherwise collide).
+func (m *Migrator) ensureTablePostgres(ctx context.Context, conn *sql.Conn) (err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("schema: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = m.lockPostgres(ctx, tx); err != nil {
+		return err
+	}
+	if _, err = tx.ExecContext(ctx, fmt.Sprintf(
+		`CREATE SCHEMA IF NOT EXISTS %s; CREATE TABLE IF NOT EXISTS %s (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+			applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`, m.schema, m.table())); err != nil {
+		return fmt.Errorf("schema: create %s: %w", m.table(), err)
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("schema: create %s: %w", m.table(), err)
+	}
+	return nil
 }
 
 // sqliteBusyTimeout makes the pinned connection wait for a concurrent
