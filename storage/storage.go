@@ -58,6 +58,14 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	return nil, noetl.Invalidf("storage: unknown DSN scheme %q (want postgres://, postgresql://, sqlite:, file:)", scheme)
 }
 
+// PrimaryRead returns ctx asking that the reads of a call made with it go
+// to the primary database even where the store has read replicas
+// (postgres.WithReplicas): a read that must see a write just committed by
+// this or another process. Without replicas (and on SQLite) it changes
+// nothing. Writes, and every call in a transaction, always run on the
+// primary.
+func PrimaryRead(ctx context.Context) context.Context { return config.PrimaryRead(ctx) }
+
 // WithShard makes the store issue ids on shard: 0 or 2..31 (1 is the
 // database function's, and is refused). Without it (or WithGenerator) the
 // store leases a free shard from the database for its life (see package

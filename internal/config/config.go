@@ -4,6 +4,7 @@
 package config
 
 import (
+	"context"
 	"database/sql"
 	"log/slog"
 	"time"
@@ -30,6 +31,15 @@ type Options struct {
 	Keyring      *noetl.Keyring
 	// only lists the options given that belong to one backend.
 	only []scoped
+
+	// Pooler is set by postgres.WithPooler: the pool goes through a
+	// transaction pooler; DirectDSN reaches the server without it, for what
+	// needs a session (the shard lease).
+	Pooler    bool
+	DirectDSN string
+	// Replicas are the read replicas' pools (postgres.WithReplicas):
+	// []*pgxpool.Pool, kept untyped so SQLite does not link pgx.
+	Replicas any
 
 	// Observability (storage.WithLogger, WithSlowThreshold, WithHook).
 	Logger        *slog.Logger
@@ -151,4 +161,17 @@ func WithHook(h trace.Hook) Option { return func(o *Options) { o.Hook = h } }
 // instrumented at all.
 func (o *Options) TraceHook() trace.Hook {
 	return trace.Multi(trace.NewLogHook(o.Logger, o.SlowThreshold), o.Hook)
+}
+
+type primaryReadKey struct{}
+
+// PrimaryRead is storage.PrimaryRead.
+func PrimaryRead(ctx context.Context) context.Context {
+	return context.WithValue(ctx, primaryReadKey{}, true)
+}
+
+// IsPrimaryRead reports whether ctx asks for primary reads (PrimaryRead).
+func IsPrimaryRead(ctx context.Context) bool {
+	v, _ := ctx.Value(primaryReadKey{}).(bool)
+	return v
 }

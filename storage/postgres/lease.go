@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/noetl/noetldb/internal/config"
 	"github.com/noetl/noetldb/noetl"
@@ -19,8 +18,13 @@ import (
 // shard, held on a connection of the lease's own for the store's life. The
 // lock goes with its connection, so a crashed process frees its shard at
 // once; Close frees it too. Shards are tried in snowflake.LeaseOrder.
-func leaseShard(ctx context.Context, pool *pgxpool.Pool, name string, o *config.Options) (*snowflake.Generator, func() error, error) {
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+//
+// cc is the configuration of that connection: the pool's, or, behind a
+// transaction pooler (WithPooler), the direct DSN's, since a session lock
+// taken through a transaction pooler stays on a server connection that
+// other clients then use.
+func leaseShard(ctx context.Context, cc *pgx.ConnConfig, name string, o *config.Options) (*snowflake.Generator, func() error, error) {
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: lease an id shard: connect: %w", err)
 	}

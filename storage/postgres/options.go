@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -30,6 +31,56 @@ func WithPool(p *pgxpool.Pool) Option {
 func WithSchema(name string) Option {
 	return config.Scoped("postgres.WithSchema", backend, func(o *config.Options) { o.Schema = name })
 }
+
+// WithPooler declares that the store's pool reaches PostgreSQL through a
+// transaction pooler such as PgBouncer in pool_mode=transaction, where each
+// transaction (or statement outside one) may run on another server
+// connection, so the store keeps no state in a session:
+//
+//   - Statements: a pool Open makes from its DSN uses pgx's
+//     QueryExecModeCacheDescribe (statement descriptions cached on the
+//     client, every statement sent as an unnamed one in a single round
+//     trip, binary formats), unless the DSN names its own
+//     default_query_exec_mode (cache_statement suits a pooler that carries
+//     protocol-level prepared statements, as PgBouncer 1.21+ does with
+//     max_prepared_statements). A pool given with WithPool must not use the
+//     default cache_statement unless its connection string names it: Open
+//     refuses it with noetl.ErrInvalid, as it cannot change a live pool.
+//   - Migrations take transaction advisory locks (package schema), COPY and
+//     claims are single statements, and savepoints live inside a
+//     transaction: all pass through the pooler.
+//   - The shard lease is a session advisory lock held for the store's life,
+//     which a transaction pooler cannot keep: it is taken on a connection of
+//     its own opened with directDSN, a DSN that reaches the server (or a
+//     session-mode pool) without the transaction pooler. With directDSN ""
+//     Open refuses to lease: give WithShard or WithGenerator instead.
+//   - Anything else that needs a session (LISTEN, for a live feed) must also
+//     connect with a direct DSN.
+//
+// Refused by FromTx (a caller's transaction is pinned to its connection)
+// and by the SQLite backend.
+func WithPooler(directDSN string) Option {
+	return config.Scoped("postgres.WithPooler", backend, func(o *config.Options) {
+		o.Pooler, o.DirectDSN = true, directDSN
+	})
+}
+
+// WithReplicas gives the store read replicas: pools on hot standbys that
+// stream from the primary. Reads that tolerate lag (the Get and List calls,
+// see the package documentation) go to a replica; every write, every read
+// a write makes for its own checks, every call in a transaction (InTx, a
+// ctx carrying one, FromTx) and every call made with a PrimaryRead ctx run
+// on the primary. A replica that fails (stopped, unreachable, in recovery
+// conflict) is skipped for a few seconds and the read is sent to the
+// primary, reported to the store's hook and logger as a retry. The pools
+// stay the caller's: Close leaves them open. Refused by FromTx and by the
+// SQLite backend.
+func WithReplicas(pools ...*pgxpool.Pool) Option {
+	return config.Scoped("postgres.WithReplicas", backend, func(o *config.Options) { o.Replicas = pools })
+}
+
+// PrimaryRead is storage.PrimaryRead.
+func PrimaryRead(ctx context.Context) context.Context { return config.PrimaryRead(ctx) }
 
 // WithShard is storage.WithShard.
 func WithShard(shard int) Option { return config.WithShard(shard) }

@@ -32,6 +32,7 @@ import (
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // Open connects to PostgreSQL at dsn (a postgres:// URL or key=value
@@ -53,13 +54,41 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	if err != nil {
 		return nil, err
 	}
+	replicas, err := replicaPools(&o)
+	if err != nil {
+		return nil, err
+	}
+	var direct *pgx.ConnConfig // the lease's connection behind a pooler
+	if o.Pooler && ids == nil {
+		if o.DirectDSN == "" {
+			return nil, noetl.Invalidf("postgres.Open: behind a transaction pooler a shard lease needs a " +
+				"connection of its own past the pooler: give WithPooler a direct DSN, or give WithShard or WithGenerator")
+		}
+		if direct, err = pgx.ParseConfig(o.DirectDSN); err != nil {
+			return nil, noetl.NewError(noetl.ErrInvalid, "postgres.Open: WithPooler: direct DSN: %v", redactDSN(err, o.DirectDSN))
+		}
+	}
 	pool, owned := (*pgxpool.Pool)(nil), false
 	if o.Pool != nil {
 		if pool, _ = o.Pool.(*pgxpool.Pool); pool == nil {
 			return nil, noetl.Invalidf("postgres.Open: WithPool needs a pool")
 		}
+		if o.Pooler && pool.Config().ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement &&
+			!namesExecMode(pool.Config().ConnString()) {
+			return nil, noetl.Invalidf("postgres.Open: WithPooler: the pool prepares named statements " +
+				"(default_query_exec_mode cache_statement), which a transaction pooler does not carry; " +
+				"use cache_describe, exec or simple_protocol, or name cache_statement in its connection string " +
+				"when the pooler carries prepared statements")
+		}
 	} else {
-		if pool, err = pgxpool.New(ctx, dsn); err != nil {
+		cfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			return nil, noetl.NewError(noetl.ErrInvalid, "postgres: open: %v", redactDSN(err, dsn))
+		}
+		if o.Pooler && !namesExecMode(dsn) {
+			cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		}
+		if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 			return nil, noetl.NewError(noetl.ErrInvalid, "postgres: open: %v", redactDSN(err, dsn))
 		}
 		owned = true
@@ -86,16 +115,25 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		}
 	}
 	if ids == nil {
-		g, free, err := leaseShard(ctx, pool, name, &o)
+		cc := direct
+		if cc == nil {
+			cc = pool.Config().ConnConfig.Copy()
+		}
+		g, free, err := leaseShard(ctx, cc, name, &o)
 		if err != nil {
 			closeAll()
 			return nil, err
 		}
 		ids, release = g, append(release, free)
 	}
+	hook := o.TraceHook()
+	var rs *replicaSet
+	if len(replicas) > 0 {
+		rs = newReplicaSet(replicas, hook)
+	}
 	st, err := sqlstore.New(sqlstore.Config{
 		Dialect:      newDialect(name),
-		DB:           observe.DB(poolQ{q: pool, pool: pool, schema: name}, o.TraceHook()),
+		DB:           observe.DB(poolQ{q: pool, pool: pool, schema: name, replicas: rs}, hook),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
@@ -106,7 +144,32 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		closeAll()
 		return nil, err
 	}
-	return observe.Store(st, o.TraceHook()), nil
+	if rs != nil {
+		// The router names each call's operation, so the reads that
+		// tolerate lag are sent to a replica.
+		return observe.Store(st, trace.Multi(router{rs}, hook)), nil
+	}
+	return observe.Store(st, hook), nil
+}
+
+// replicaPools returns the pools WithReplicas gave.
+func replicaPools(o *config.Options) ([]*pgxpool.Pool, error) {
+	if o.Replicas == nil {
+		return nil, nil
+	}
+	pools, _ := o.Replicas.([]*pgxpool.Pool)
+	for _, p := range pools {
+		if p == nil {
+			return nil, noetl.Invalidf("postgres.Open: WithReplicas: a nil pool")
+		}
+	}
+	return pools, nil
+}
+
+// namesExecMode reports whether a connection string chooses its own
+// default_query_exec_mode.
+func namesExecMode(connString string) bool {
+	return strings.Contains(connString, "default_query_exec_mode")
 }
 
 // schemaName returns the schema the options name, "noetl" by default.
@@ -138,7 +201,7 @@ func FromTx(tx pgx.Tx, opts ...Option) (noetl.Store, error) {
 		return nil, noetl.Invalidf("postgres.FromTx: needs a transaction")
 	}
 	o := config.Apply(opts)
-	if err := o.Check(backend, "postgres.FromTx", "postgres.WithPool"); err != nil {
+	if err := o.Check(backend, "postgres.FromTx", "postgres.WithPool", "postgres.WithPooler", "postgres.WithReplicas"); err != nil {
 		return nil, err
 	}
 	ids, err := o.Generator()

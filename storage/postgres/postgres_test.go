@@ -30,7 +30,13 @@ var schemas atomic.Int64
 // postgres.WithSchema on every test.
 func sharedPool(t *testing.T, params ...string) *pgxpool.Pool {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
+	return poolOn(t, pgtest.NewDatabase(t), params...)
+}
+
+// poolOn returns a pool on dsn with the extra connection parameters,
+// closed when t ends.
+func poolOn(t *testing.T, dsn string, params ...string) *pgxpool.Pool {
+	t.Helper()
 	for _, p := range params {
 		dsn += "&" + p
 	}
@@ -51,7 +57,7 @@ func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Opti
 }
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, harness(sharedPool(t)))
+	storagetest.Run(t, harness(sharedPool(t), direct))
 }
 
 // The suite again with pgx's simple protocol (client-side parameters, no
@@ -59,18 +65,43 @@ func TestConformance(t *testing.T) {
 // prepared statements: every statement shape and the pipelined savepoints
 // must work there too.
 func TestConformanceSimpleProtocol(t *testing.T) {
-	storagetest.Run(t, harness(sharedPool(t, "default_query_exec_mode=simple_protocol")))
+	storagetest.Run(t, harness(sharedPool(t, "default_query_exec_mode=simple_protocol"), direct))
 }
 
+// The suite through a real PgBouncer in transaction pooling mode: each
+// transaction, or statement outside one, may run on another server
+// connection. The stores declare the pooler (WithPooler) with the direct
+// DSN their shard leases connect with; the pool uses the exec mode Open
+// picks behind a pooler (cache_describe), named in its DSN as WithPool
+// requires. Migrators run through the pooler too. (With pgx's default
+// cache_statement the same run fails: prepared statements "already exist"
+// or "do not exist" on the server connection a statement lands on.)
+func TestConformancePgBouncer(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	pool := poolOn(t, pgtest.PgBouncer(t, dsn), "default_query_exec_mode=cache_describe")
+	through := func(t *testing.T, dsn string) string {
+		return pgtest.PgBouncer(t, dsn) + "&default_query_exec_mode=cache_describe"
+	}
+	storagetest.Run(t, harness(pool, through, postgres.WithPooler(dsn)))
+}
+
+// direct reaches a fresh database as it is.
+func direct(_ *testing.T, dsn string) string { return dsn }
+
 // harness is the suite's harness over pool: each store in a schema of its
-// own.
-func harness(pool *pgxpool.Pool) storagetest.Harness {
+// own, opened with the options more. via turns the DSN of a fresh database
+// into the one the migrator subtests connect with.
+func harness(pool *pgxpool.Pool, via func(t *testing.T, dsn string) string, more ...storage.Option) storagetest.Harness {
+	storeIn := func(t *testing.T, pool *pgxpool.Pool, name string, opts ...storage.Option) noetl.Store {
+		t.Helper()
+		return storeIn(t, pool, name, append(opts, more...)...)
+	}
 	return storagetest.Harness{
 		New: func(t *testing.T) noetl.Store {
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
 		},
 		NewMigrator: func(t *testing.T) (*schema.Migrator, *sql.DB) {
-			p, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+			p, err := pgxpool.New(context.Background(), via(t, pgtest.NewDatabase(t)))
 			require.NoError(t, err)
 			t.Cleanup(p.Close)
 			db := stdlib.OpenDBFromPool(p)
@@ -93,13 +124,14 @@ func harness(pool *pgxpool.Pool) storagetest.Harness {
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)), opts...)
 		},
 		NewCallerTx: func(t *testing.T) storagetest.CallerTx {
-			return newCallerTx(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
+			name := fmt.Sprintf("t%d", schemas.Add(1))
+			return newCallerTx(t, pool, name, storeIn(t, pool, name))
 		},
 		NewLeasing: func(t *testing.T) func(t *testing.T) (noetl.Store, error) {
 			name := fmt.Sprintf("t%d", schemas.Add(1))
 			return func(t *testing.T) (noetl.Store, error) {
-				s, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), postgres.WithSchema(name),
-					storage.WithPasswordCost(4))
+				s, err := postgres.Open(context.Background(), "", append([]storage.Option{postgres.WithPool(pool),
+					postgres.WithSchema(name), storage.WithPasswordCost(4)}, more...)...)
 				if err == nil {
 					t.Cleanup(func() { s.Close() })
 				}
@@ -118,12 +150,12 @@ func harness(pool *pgxpool.Pool) storagetest.Harness {
 	}
 }
 
-// newCallerTx migrates schema name, creates the service's own ticket table
-// in it, begins the service's transaction on pool and joins a store to it.
-func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string) storagetest.CallerTx {
+// newCallerTx, given outer, a store that migrated schema name, creates the
+// service's own ticket table in it, begins the service's transaction on
+// pool and joins a store to it.
+func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string, outer noetl.Store) storagetest.CallerTx {
 	t.Helper()
 	ctx := context.Background()
-	outer := storeIn(t, pool, name)
 	_, err := pool.Exec(ctx, "CREATE TABLE "+name+".ticket (id BIGINT PRIMARY KEY, title TEXT NOT NULL)")
 	require.NoError(t, err)
 	tx, err := pool.Begin(ctx)

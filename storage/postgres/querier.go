@@ -48,11 +48,13 @@ func (c conn) CopyFrom(ctx context.Context, table string, columns []string, rows
 	return c.q.CopyFrom(ctx, pgx.Identifier{c.schema, table}, columns, pgx.CopyFromRows(rows))
 }
 
-// poolQ runs on the pool and begins transactions.
+// poolQ runs on the pool and begins transactions. With replicas, the
+// queries of a call that tolerates lag run on a replica (see replica.go).
 type poolQ struct {
-	q      pgxQuerier
-	pool   *pgxpool.Pool
-	schema string
+	q        pgxQuerier
+	pool     *pgxpool.Pool
+	schema   string
+	replicas *replicaSet
 }
 
 func (p poolQ) conn() conn { return conn{q: p.q, schema: p.schema} }
@@ -62,10 +64,16 @@ func (p poolQ) Exec(ctx context.Context, sql string, args ...any) (int64, error)
 }
 
 func (p poolQ) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	if r := p.replicas.route(ctx, sql); r != nil {
+		return p.replicas.replicaQuery(ctx, r, p.q, sql, args)
+	}
 	return p.conn().Query(ctx, sql, args...)
 }
 
 func (p poolQ) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	if r := p.replicas.route(ctx, sql); r != nil {
+		return p.replicas.replicaQueryRow(ctx, r, p.q, sql, args)
+	}
 	return p.conn().QueryRow(ctx, sql, args...)
 }
 
