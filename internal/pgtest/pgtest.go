@@ -36,6 +36,12 @@
 // postgres are run as the "postgres" OS user, which must exist (the Debian
 // "postgresql" package creates it).
 //
+// Beside the server, a test can get a DSN through a PgBouncer in
+// transaction pooling mode (PgBouncer), an asynchronous streaming replica
+// (NewReplica) or a synchronous one its database's commits wait for
+// (NewSyncReplica); each runs as the server does, as the postgres user, and
+// is stopped by Main or at the end of its test.
+//
 // Cleanup: Main stops the server and removes its data directory after the
 // tests, also when they fail. If the test binary dies abruptly (a panicking
 // test, a -timeout, SIGKILL) the kernel stops the server anyway (it gets

@@ -11,6 +11,36 @@
 // their workload, Python ids in another bit layout); the README's section
 // "Sharing a database with the NoETL server" lists each difference and what
 // to do about it.
+//
+// # Behind a transaction pooler
+//
+// Declare PgBouncer (pool_mode=transaction) or a pooler like it with
+// WithPooler(directDSN): the store then keeps nothing in a server session
+// between transactions. Statements use pgx's QueryExecModeCacheDescribe
+// (no named prepared statement; one round trip once a statement's
+// description is cached), migrations take transaction advisory locks,
+// COPY, claims (FOR UPDATE SKIP LOCKED) and the pipelined savepoints of a
+// caller's transaction run inside one transaction each. The shard lease is
+// a session advisory lock: it connects with directDSN, past the pooler, or
+// is refused (then give WithShard). LISTEN, for a live feed, must likewise
+// connect past the pooler. The conformance suite runs through a real
+// PgBouncer 1.18 in CI.
+//
+// # Read replicas
+//
+// WithReplicas gives pools on hot standbys. The calls that read and
+// tolerate lag (Get, List, Count and the label tree's reads: see
+// laggingReads in replica.go) run on a replica, one replica per call, round
+// robin; every write, the reads a write makes for its own checks, every
+// call in a transaction (InTx, a ctx carrying one, FromTx), the reads that
+// decide access or reveal secrets (sessions, VerifyPassword, Reveal) and
+// any call made with a PrimaryRead ctx run on the primary. A read on an
+// asynchronous replica may not see a write just committed: ask for a
+// primary read where that matters, or make the replica a synchronous
+// standby with synchronous_commit = remote_apply on the primary, whose
+// commits then wait until the replica shows them. A replica that fails is
+// left out for two seconds and the read is sent to the primary, reported
+// to WithHook's OnRetry and, with WithLogger, logged as "noetl retry".
 package postgres
 
 import (
