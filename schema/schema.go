@@ -16,7 +16,13 @@
 // own transaction, is idempotent, serialises concurrent migrators (an advisory
 // lock on PostgreSQL, an immediate transaction on SQLite) and refuses a
 // database whose recorded version is newer than the files it knows
-// ([ErrTooNew]).
+// ([ErrTooNew]). On PostgreSQL the lock is a transaction advisory lock taken
+// in each migration's transaction, so migrators also serialise through a
+// transaction pooler such as PgBouncer.
+//
+// CITUS.md beside this file is a design note on running the schema on
+// Citus (distributed PostgreSQL): the distribution column of each table,
+// the keys that would change, and what noetldb would need there.
 package schema
 
 import (
