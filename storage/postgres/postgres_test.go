@@ -57,6 +57,7 @@ func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Opti
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel() // each run has a database of its own
 	storagetest.Run(t, harness(sharedPool(t), direct))
 }
 
@@ -65,6 +66,7 @@ func TestConformance(t *testing.T) {
 // prepared statements: every statement shape and the pipelined savepoints
 // must work there too.
 func TestConformanceSimpleProtocol(t *testing.T) {
+	t.Parallel() // each run has a database of its own
 	storagetest.Run(t, harness(sharedPool(t, "default_query_exec_mode=simple_protocol"), direct))
 }
 
@@ -77,6 +79,7 @@ func TestConformanceSimpleProtocol(t *testing.T) {
 // cache_statement the same run fails: prepared statements "already exist"
 // or "do not exist" on the server connection a statement lands on.)
 func TestConformancePgBouncer(t *testing.T) {
+	t.Parallel() // each run has a database of its own
 	dsn := pgtest.NewDatabase(t)
 	pool := poolOn(t, pgtest.PgBouncer(t, dsn), "default_query_exec_mode=cache_describe")
 	through := func(t *testing.T, dsn string) string {

@@ -51,6 +51,7 @@ func (queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndD
 // storage.PrimaryRead is for, tested below.) The replica is checked to
 // have served reads.
 func TestConformanceReplica(t *testing.T) {
+	t.Parallel() // each run has a database of its own
 	dsn := pgtest.NewDatabase(t)
 	r := pgtest.NewSyncReplica(t, dsn)
 	replica, reads := countingPool(t, r.DSN(dsn))
