@@ -361,6 +361,13 @@ type MemberRepo interface {
 
 // NewMessage is the input of MessageRepo.Post.
 type NewMessage struct {
+	// ID is optional: zero takes the message's id from the store's
+	// generator. A caller that may retry a post after an ambiguous failure
+	// (a deadline at commit, a lost connection) picks the id once and posts
+	// with it each time: a post whose id is stored already with the same
+	// chat, sender, role, content and metadata returns the stored message;
+	// with anything else it is ErrConflict.
+	ID         snowflake.ID
 	ChatID     snowflake.ID
 	SenderType SenderType
 	// SenderID is the sending profile: required for a user or bot sender

@@ -2,10 +2,14 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"reflect"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
@@ -23,31 +27,81 @@ var eventColumns = []string{
 
 var eventCols = strings.Join(eventColumns, ", ")
 
-// eventInsert is the single-row insert of an event.
+// eventSeqColumns are eventColumns and seq, the columns a COPY writes.
+var eventSeqColumns = append(eventColumns[:len(eventColumns):len(eventColumns)], "seq")
+
+// An execution's events are listed by seq, their position in its log in
+// commit order, so a follower of the log (a workflow engine tailing it)
+// never meets an event committing behind one it has seen, whatever ids the
+// writers chose. seq is assigned inside the writing transaction after the
+// execution is locked: on PostgreSQL by an UPDATE of the workload row's
+// last_event_seq, held to commit (the next writer of the execution waits,
+// then reads the committed value: READ COMMITTED re-reads a row it waited
+// for); on SQLite, whose write lock is held to commit, as one more than the
+// execution's greatest seq, read inside the write.
+
+// eventSeqCols are eventCols and seq, the order of every insert.
+var eventSeqCols = eventCols + ", seq"
+
+// eventPGTypes are eventColumns' PostgreSQL types, for the typed
+// parameters of an INSERT ... SELECT.
+var eventPGTypes = [...]string{
+	"BIGINT", "BIGINT", "BIGINT", "BIGINT", "TIMESTAMPTZ",
+	"TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "DOUBLE PRECISION",
+	"JSONB", "JSONB", "JSONB", "TEXT", "TEXT", "TEXT",
+	"TEXT", "TEXT", "INTEGER", "TEXT", "TEXT",
+	"TEXT", "TEXT", "TEXT", "JSONB", "TEXT",
+}
+
+// eventAppend is Append's statement: it takes the execution's next seq and
+// inserts, or does nothing when the workload is missing or the id is
+// stored. Parameters: the event's, then (SQLite) its execution id twice.
+func eventAppend(d *Dialect) string {
+	if d.Postgres() {
+		var b strings.Builder
+		b.WriteString("WITH k AS (UPDATE {workload} SET last_event_seq = last_event_seq + 1 WHERE execution_id = $1 RETURNING last_event_seq)" +
+			" INSERT INTO {event_log} (" + eventSeqCols + ") SELECT ")
+		for i, t := range eventPGTypes {
+			fmt.Fprintf(&b, "CAST($%d AS %s), ", i+1, t)
+		}
+		b.WriteString("k.last_event_seq FROM k ON CONFLICT (execution_id, event_id) DO NOTHING")
+		return b.String()
+	}
+	return "INSERT INTO {event_log} (" + eventSeqCols + ") SELECT " + strings.Repeat("?, ", len(eventColumns)) +
+		"coalesce((SELECT max(seq) FROM {event_log} WHERE execution_id = ?), 0) + 1" +
+		" WHERE EXISTS (SELECT 1 FROM {workload} WHERE execution_id = ?) ON CONFLICT (execution_id, event_id) DO NOTHING"
+}
+
+// eventInsert is the single-row insert of an event with its seq.
 func eventInsert() string {
-	return "INSERT INTO {event_log} (" + eventCols + ") VALUES " + In(len(eventColumns))
+	return "INSERT INTO {event_log} (" + eventSeqCols + ") VALUES " + In(len(eventColumns)+1)
 }
 
 // eventsPerStmt is how many events one prepared multi-row insert writes
-// (64 x 27 = 1,728 parameters, under SQLite's 32,766). Measured on SQLite
+// (64 x 28 = 1,792 parameters, under SQLite's 32,766). Measured on SQLite
 // (a WAL file) with a 10,000-event batch: one row per statement ~78,000
 // events/s, 64 rows per statement ~110,000 (16 and 256 were no better).
 const eventsPerStmt = 64
 
-// eventInsertMulti inserts eventsPerStmt events.
+// eventInsertMulti inserts eventsPerStmt events with their seqs.
 func eventInsertMulti() string {
-	row := In(len(eventColumns))
-	return "INSERT INTO {event_log} (" + eventCols + ") VALUES " + strings.Repeat(row+", ", eventsPerStmt-1) + row
+	row := In(len(eventColumns) + 1)
+	return "INSERT INTO {event_log} (" + eventSeqCols + ") VALUES " + strings.Repeat(row+", ", eventsPerStmt-1) + row
 }
 
 func scanEvent(r Row) (noetl.Event, error) {
 	var v noetl.Event
-	err := r.Scan(&v.ExecutionID, &v.EventID, &v.ParentEventID, &v.ParentExecutionID, TimeDest(&v.Timestamp),
+	err := scanEventInto(r, &v)
+	return v, err
+}
+
+// scanEventInto reads eventColumns, and more columns into more, into v.
+func scanEventInto(r Row, v *noetl.Event, more ...any) error {
+	return r.Scan(append([]any{&v.ExecutionID, &v.EventID, &v.ParentEventID, &v.ParentExecutionID, TimeDest(&v.Timestamp),
 		&v.EventType, &v.NodeID, &v.NodeName, &v.NodeType, &v.Status, &v.Duration,
 		JSONDest(&v.InputContext), JSONDest(&v.OutputResult), JSONDest(&v.Metadata), &v.Error, &v.LoopID, &v.LoopName,
 		&v.Iterator, &v.Items, &v.CurrentIndex, &v.CurrentItem, &v.WorkerID,
-		&v.DistributedState, &v.ContextKey, &v.ContextValue, JSONDest(&v.TraceComponent), &v.StackTrace)
-	return v, err
+		&v.DistributedState, &v.ContextKey, &v.ContextValue, JSONDest(&v.TraceComponent), &v.StackTrace}, more...)...)
 }
 
 // eventArgs appends the parameters of e, in eventColumns order, to dst.
@@ -59,6 +113,10 @@ func (d *Dialect) eventArgs(dst []any, e *noetl.Event) []any {
 		e.DistributedState, e.ContextKey, e.ContextValue, d.JSON(e.TraceComponent), e.StackTrace)
 }
 
+// Append is one statement: it locks the execution, takes its next seq and
+// inserts. When it wrote nothing, a read finds out why: the event is stored
+// already (the same content is a retry and returns it; other content is
+// ErrConflict) or the workload is missing.
 func (r eventRepo) Append(ctx context.Context, e noetl.Event) (noetl.Event, error) {
 	if err := e.Validate(); err != nil {
 		return noetl.Event{}, err
@@ -75,28 +133,46 @@ func (r eventRepo) Append(ctx context.Context, e noetl.Event) (noetl.Event, erro
 	} else {
 		e.Timestamp = noetl.UTC(e.Timestamp)
 	}
-	q := r.s.d.SQL("event.append", eventInsert)
-	var buf [27]any
-	_, err := r.s.q.Exec(ctx, q, r.s.d.eventArgs(buf[:0], &e)...)
+	d := r.s.d
+	q := d.SQL("event.append.seq", func() string { return eventAppend(d) })
+	var buf [29]any
+	args := d.eventArgs(buf[:0], &e)
+	if !d.Postgres() {
+		args = append(args, int64(e.ExecutionID), int64(e.ExecutionID))
+	}
+	n, err := r.s.q.Exec(ctx, q, args...)
 	if err != nil {
-		switch kind, _ := r.s.constraint(err); kind {
-		case noetl.ErrConflict:
-			return noetl.Event{}, &noetl.Error{Kind: kind, Msg: "event " + e.EventID.String() + " of execution " + e.ExecutionID.String() + ": already exists", Cause: err}
-		case noetl.ErrReferenced:
-			return noetl.Event{}, execNotFound("append event", e.ExecutionID, err)
-		}
 		return noetl.Event{}, r.s.wrap(err, "append event to execution %s", e.ExecutionID)
 	}
-	return e, nil
+	if n == 1 {
+		return e, nil
+	}
+	stored, err := r.Get(ctx, e.ExecutionID, e.EventID)
+	switch {
+	case err == nil && sameEvent(stored, e):
+		return stored, nil
+	case err == nil:
+		return noetl.Event{}, noetl.NewError(noetl.ErrConflict, "event %s of execution %s: already exists with other content", e.EventID, e.ExecutionID)
+	case !isNotFound(err):
+		return noetl.Event{}, err
+	}
+	return noetl.Event{}, execNotFound("append event", e.ExecutionID, nil)
 }
 
 // maxBlock is the most ids one snowflake Block call reserves.
 const maxBlock = 1 << 18
 
 // AppendBatch validates every event, fills in ids and timestamps, and
-// writes the batch in one transaction: COPY where the querier has it
-// (PostgreSQL), else one statement prepared once and run per row (SQLite),
-// else a statement per row.
+// writes the batch in one transaction: the executions are locked and their
+// seqs reserved, then the rows go in by COPY where the querier has it
+// (PostgreSQL), else by one statement prepared once and run per chunk of
+// rows (SQLite), else a statement per row.
+//
+// A retry of a batch that may have committed (the same slice, ids filled
+// in) is safe: when the write meets stored ids, the batch is compared with
+// what is stored; events stored with the same content are skipped, the
+// others written; an id stored with other content, or given twice in the
+// batch, is ErrConflict and nothing is written.
 func (r eventRepo) AppendBatch(ctx context.Context, events []noetl.Event) error {
 	if len(events) == 0 {
 		return ctx.Err()
@@ -138,49 +214,199 @@ func (r eventRepo) AppendBatch(ctx context.Context, events []noetl.Event) error 
 			e.Timestamp = noetl.UTC(e.Timestamp)
 		}
 	}
-	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error { return ts.writeEvents(ctx, events) })
+	what := fmt.Sprintf("append %d events", len(events))
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error { return ts.appendEvents(ctx, events) })
+	for attempt := 0; err != nil && attempt < 3; attempt++ {
+		if kind, _ := r.s.constraint(err); kind != noetl.ErrConflict {
+			break
+		}
+		// Some ids are stored: a retry of a batch that committed, or a
+		// conflict. Compare and write what is missing.
+		err = r.s.inTx(ctx, func(ctx context.Context, ts *Store) error { return ts.appendMissingEvents(ctx, events) })
+	}
 	if err == nil {
 		return nil
+	}
+	var ne *noetl.Error
+	if errors.As(err, &ne) {
+		return err
 	}
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		// A cancelled COPY or statement can surface as the server's
 		// "canceling statement" error; say why it was cancelled.
-		return fmt.Errorf("append %d events: %w (%w)", len(events), cerr, err)
+		return fmt.Errorf("%s: %w (%w)", what, cerr, err)
 	}
 	switch kind, _ := r.s.constraint(err); kind {
 	case noetl.ErrConflict:
 		return &noetl.Error{Kind: kind, Cause: err,
-			Msg: fmt.Sprintf("append %d events: an event id is already used in its execution (stored before or twice in the batch); nothing was written", len(events))}
+			Msg: what + ": an event id was stored by another writer meanwhile; nothing was written"}
 	case noetl.ErrReferenced:
 		execs := make([]snowflake.ID, len(events))
 		for i := range events {
 			execs[i] = events[i].ExecutionID
 		}
-		return r.s.execsNotFound(ctx, fmt.Sprintf("append %d events", len(events)), execs, err)
+		return r.s.execsNotFound(ctx, what, execs, err)
 	}
-	return r.s.wrap(err, "append %d events", len(events))
+	return r.s.wrap(err, "%s", what)
 }
 
-// writeEvents writes validated events with ids on the transaction's
-// querier.
-func (ts *Store) writeEvents(ctx context.Context, events []noetl.Event) error {
+// appendEvents reserves the events' seqs and writes them, in ts's
+// transaction.
+func (ts *Store) appendEvents(ctx context.Context, events []noetl.Event) error {
+	seqs, err := ts.reserveSeqs(ctx, events)
+	if err != nil {
+		return err
+	}
+	return ts.writeEvents(ctx, events, seqs)
+}
+
+// reserveSeqs locks the events' executions, in id order (so two batches
+// never wait for each other in a cycle), and returns each event's seq:
+// consecutive per execution, in slice order. A missing workload is
+// ErrNotFound.
+func (ts *Store) reserveSeqs(ctx context.Context, events []noetl.Event) ([]int64, error) {
+	count := map[snowflake.ID]int64{}
+	for i := range events {
+		count[events[i].ExecutionID]++
+	}
+	execs := make([]snowflake.ID, 0, len(count))
+	for e := range count {
+		execs = append(execs, e)
+	}
+	slices.Sort(execs)
+	d := ts.d
+	q := d.SQL("event.reserve", func() string {
+		if d.Postgres() {
+			return "UPDATE {workload} SET last_event_seq = last_event_seq + ? WHERE execution_id = ? RETURNING last_event_seq"
+		}
+		return "SELECT coalesce((SELECT max(seq) FROM {event_log} WHERE execution_id = w.execution_id), 0)" +
+			" FROM {workload} w WHERE w.execution_id = ?"
+	})
+	next := make(map[snowflake.ID]int64, len(execs))
+	for _, e := range execs {
+		// last is the execution's last seq: after the reservation on
+		// PostgreSQL, before it on SQLite.
+		var last int64
+		var err error
+		if d.Postgres() {
+			err = ts.q.QueryRow(ctx, q, count[e], int64(e)).Scan(&last)
+			last -= count[e]
+		} else {
+			err = ts.q.QueryRow(ctx, q, int64(e)).Scan(&last)
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, execNotFound(fmt.Sprintf("append %d events", len(events)), e, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		next[e] = last + 1
+	}
+	seqs := make([]int64, len(events))
+	for i := range events {
+		e := events[i].ExecutionID
+		seqs[i] = next[e]
+		next[e]++
+	}
+	return seqs, nil
+}
+
+// appendMissingEvents writes the events of a batch that are not stored,
+// after checking that the stored ones hold the same content; an id given
+// twice in the batch, or stored with other content, is ErrConflict.
+func (ts *Store) appendMissingEvents(ctx context.Context, events []noetl.Event) error {
+	what := fmt.Sprintf("append %d events", len(events))
+	type key struct{ exec, id snowflake.ID }
+	byExec := map[snowflake.ID][]snowflake.ID{}
+	seen := make(map[key]bool, len(events))
+	for i := range events {
+		k := key{events[i].ExecutionID, events[i].EventID}
+		if seen[k] {
+			return noetl.NewError(noetl.ErrConflict, "%s: event %s of execution %s is twice in the batch; nothing was written", what, k.id, k.exec)
+		}
+		seen[k] = true
+		byExec[k.exec] = append(byExec[k.exec], k.id)
+	}
+	stored := map[key]noetl.Event{}
+	q := ts.d.SQL("event.stored", func() string {
+		return "SELECT " + eventCols + " FROM {event_log} WHERE execution_id = ? AND event_id IN " + In(storedChunk)
+	})
+	args := make([]any, 1+storedChunk)
+	for exec, ids := range byExec {
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), storedChunk)]
+			ids = ids[len(chunk):]
+			args[0] = int64(exec)
+			for i := range storedChunk {
+				args[1+i] = int64(chunk[min(i, len(chunk)-1)]) // padded with the last id
+			}
+			found, err := collect(ctx, ts.q, q, args, scanEvent)
+			if err != nil {
+				return err
+			}
+			for _, e := range found {
+				stored[key{e.ExecutionID, e.EventID}] = e
+			}
+		}
+	}
+	var missing []noetl.Event
+	for i := range events {
+		e := &events[i]
+		st, ok := stored[key{e.ExecutionID, e.EventID}]
+		switch {
+		case !ok:
+			missing = append(missing, *e)
+		case !sameEvent(st, *e):
+			return noetl.NewError(noetl.ErrConflict, "%s: event %s of execution %s is stored with other content; nothing was written", what, e.EventID, e.ExecutionID)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return ts.appendEvents(ctx, missing)
+}
+
+// storedChunk is how many ids one look-up of stored events names.
+const storedChunk = 100
+
+// sameEvent reports whether stored is what appending e would have stored;
+// JSON is compared as JSON and times as instants.
+func sameEvent(stored, e noetl.Event) bool {
+	if !stored.Timestamp.Equal(e.Timestamp) {
+		return false
+	}
+	for _, j := range [...][2]json.RawMessage{{stored.InputContext, e.InputContext}, {stored.OutputResult, e.OutputResult},
+		{stored.Metadata, e.Metadata}, {stored.TraceComponent, e.TraceComponent}} {
+		if !sameJSON(j[0], j[1]) {
+			return false
+		}
+	}
+	stored.Timestamp, e.Timestamp = time.Time{}, time.Time{}
+	stored.InputContext, stored.OutputResult, stored.Metadata, stored.TraceComponent = nil, nil, nil, nil
+	e.InputContext, e.OutputResult, e.Metadata, e.TraceComponent = nil, nil, nil, nil
+	return reflect.DeepEqual(stored, e)
+}
+
+// writeEvents writes validated events with ids, and their seqs, on the
+// transaction's querier.
+func (ts *Store) writeEvents(ctx context.Context, events []noetl.Event, seqs []int64) error {
 	d := ts.d
 	if c, ok := ts.q.(Copier); ok {
 		rows := make([][]any, len(events))
-		args := make([]any, 0, len(events)*len(eventColumns))
+		args := make([]any, 0, len(events)*(len(eventColumns)+1))
 		for i := range events {
 			start := len(args)
-			args = d.eventArgs(args, &events[i])
+			args = append(d.eventArgs(args, &events[i]), seqs[i])
 			rows[i] = args[start:len(args):len(args)]
 		}
-		_, err := c.CopyFrom(ctx, "event_log", eventColumns, rows)
+		_, err := c.CopyFrom(ctx, "event_log", eventSeqColumns, rows)
 		return err
 	}
-	insert := d.SQL("event.append", eventInsert)
-	args := make([]any, 0, eventsPerStmt*len(eventColumns))
+	insert := d.SQL("event.insert", eventInsert)
+	args := make([]any, 0, eventsPerStmt*(len(eventColumns)+1))
 	if p, ok := ts.q.(Preparer); ok {
 		if len(events) >= eventsPerStmt {
-			st, err := p.Prepare(ctx, d.SQL("event.append.multi", eventInsertMulti))
+			st, err := p.Prepare(ctx, d.SQL("event.insert.multi", eventInsertMulti))
 			if err != nil {
 				return err
 			}
@@ -188,12 +414,12 @@ func (ts *Store) writeEvents(ctx context.Context, events []noetl.Event) error {
 			for len(events) >= eventsPerStmt {
 				args = args[:0]
 				for i := range eventsPerStmt {
-					args = d.eventArgs(args, &events[i])
+					args = append(d.eventArgs(args, &events[i]), seqs[i])
 				}
 				if err := st.Exec(ctx, args...); err != nil {
 					return err
 				}
-				events = events[eventsPerStmt:]
+				events, seqs = events[eventsPerStmt:], seqs[eventsPerStmt:]
 			}
 		}
 		if len(events) == 0 {
@@ -205,14 +431,14 @@ func (ts *Store) writeEvents(ctx context.Context, events []noetl.Event) error {
 		}
 		defer st.Close()
 		for i := range events {
-			if err := st.Exec(ctx, d.eventArgs(args[:0], &events[i])...); err != nil {
+			if err := st.Exec(ctx, append(d.eventArgs(args[:0], &events[i]), seqs[i])...); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	for i := range events {
-		if _, err := ts.q.Exec(ctx, insert, d.eventArgs(args[:0], &events[i])...); err != nil {
+		if _, err := ts.q.Exec(ctx, insert, append(d.eventArgs(args[:0], &events[i]), seqs[i])...); err != nil {
 			return err
 		}
 	}
@@ -250,12 +476,12 @@ func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflak
 	if err != nil {
 		return noetl.Page[noetl.Event]{}, err
 	}
-	after := int64(math.MinInt64)
+	var after [1]int64
 	if _, err := DecodeCursor(qr.After, &after); err != nil {
 		return noetl.Page[noetl.Event]{}, err
 	}
 	var args [9]any
-	a := append(args[:0], int64(exec), after)
+	a := append(args[:0], int64(exec), after[0])
 	mask := 0
 	if parent != nil {
 		mask |= evParent
@@ -273,7 +499,7 @@ func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflak
 	a = append(a, limit+1)
 	q := r.s.d.SQL(eventListKeys[mask], func() string {
 		var b strings.Builder
-		b.WriteString("SELECT " + eventCols + " FROM {event_log} WHERE execution_id = ? AND event_id > ?")
+		b.WriteString("SELECT " + eventSeqCols + " FROM {event_log} WHERE execution_id = ? AND seq > ?")
 		for _, f := range [...]struct {
 			bit int
 			col string
@@ -282,14 +508,31 @@ func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflak
 				b.WriteString(" AND " + f.col + " = ?")
 			}
 		}
-		b.WriteString(" ORDER BY event_id LIMIT ?")
+		b.WriteString(" ORDER BY seq LIMIT ?")
 		return b.String()
 	})
-	items, err := collect(ctx, r.s.q, q, a, scanEvent)
+	items, err := collect(ctx, r.s.q, q, a, scanSeqEvent)
 	if err != nil {
 		return noetl.Page[noetl.Event]{}, r.s.wrap(err, "list events of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.Event) any { return int64(v.EventID) }), nil
+	page := followPage(items, limit, func(v seqEvent) any { return [1]int64{v.seq} })
+	events := make([]noetl.Event, len(page.Items))
+	for i := range page.Items {
+		events[i] = page.Items[i].Event
+	}
+	return noetl.Page[noetl.Event]{Items: events, Next: page.Next}, nil
+}
+
+// seqEvent is an event as a list reads it: with its seq, the list's key.
+type seqEvent struct {
+	noetl.Event
+	seq int64
+}
+
+func scanSeqEvent(r Row) (seqEvent, error) {
+	var v seqEvent
+	err := scanEventInto(r, &v.Event, &v.seq)
+	return v, err
 }
 
 // eventListKeys names the 32 list shapes without formatting per call.

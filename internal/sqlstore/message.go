@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,53 +21,88 @@ func (r messageRepo) scanOne(row Row) (noetl.Message, error) {
 	return v, err
 }
 
-// messageInsert is the INSERT ... SELECT head of Post; guard follows it.
-func messageInsert(d *Dialect) string {
-	return "INSERT INTO {message} (" + messageCols + ") SELECT " + typed(d, "BIGINT") + ", " + typed(d, "BIGINT") + ", " +
-		typed(d, "TEXT") + ", " + typed(d, "BIGINT") + ", " + typed(d, "TEXT") + ", " + typed(d, "TEXT") + ", " +
-		typed(d, "JSONB") + ", " + typed(d, "TIMESTAMPTZ")
+// Messages are keyed (created_at, id) and a follower pages oldest-first by
+// that key, so a message must never commit behind one a reader has seen:
+// Post assigns created_at inside its statement, after locking the chat,
+// as greatest(now, chat.last_message_at + 1µs), and sets last_message_at
+// to it. On PostgreSQL the lock is the UPDATE of the chat row in the
+// statement's CTE, held to commit: the next post to the chat waits for it,
+// then reads the committed last_message_at (READ COMMITTED re-reads a row
+// it waited for). On SQLite the write lock does the same, and a trigger
+// keeps last_message_at.
+
+// messagePost returns Post's statement and its key. guard is the extra
+// condition on the chat row c (membership, sender profile).
+func messagePost(d *Dialect, key, guard string) string {
+	return d.SQL(key, func() string {
+		if d.Postgres() {
+			return "WITH k AS (UPDATE {chat} c SET last_message_at = greatest(CAST(? AS TIMESTAMPTZ), c.last_message_at + interval '1 microsecond')" +
+				" WHERE c.id = ? AND " + guard + " RETURNING c.last_message_at)" +
+				" INSERT INTO {message} (" + messageCols + ") SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT)," +
+				" CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS JSONB), k.last_message_at FROM k" +
+				" ON CONFLICT (id) DO NOTHING RETURNING created_at"
+		}
+		return "INSERT INTO {message} (" + messageCols + ") SELECT ?, ?, ?, ?, ?, ?, ?, max(?, coalesce(c.last_message_at + 1, 0))" +
+			" FROM {chat} c WHERE c.id = ? AND " + guard + " ON CONFLICT (id) DO NOTHING RETURNING created_at"
+	})
 }
 
-// Post is one statement: the INSERT carries its own guard (the sender is a
-// member for user and bot messages; the chat and any sender exist for the
-// others).
+// Post is one statement: it locks the chat, assigns the message's key in
+// commit order, and carries its own guard (the sender is a member for user
+// and bot messages; any sender of the others exists). Only when it wrote
+// nothing does a read find out why: the id is stored (a retry, or a
+// conflict), or the guard failed.
 func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Message, error) {
 	if err := in.Validate(); err != nil {
 		return noetl.Message{}, err
 	}
-	id, err := r.s.newID()
-	if err != nil {
-		return noetl.Message{}, err
+	id := in.ID
+	if id == 0 {
+		var err error
+		if id, err = r.s.newID(); err != nil {
+			return noetl.Message{}, err
+		}
 	}
 	v := noetl.Message{ID: id, ChatID: in.ChatID, SenderType: in.SenderType, SenderID: in.SenderID,
-		Content: in.Content, Metadata: in.Metadata, CreatedAt: r.s.now()}
+		Content: in.Content, Metadata: in.Metadata}
 	if in.Role != "" {
 		role := in.Role
 		v.Role = &role
 	}
 	d := r.s.d
-	args := []any{v.ID, v.ChatID, string(v.SenderType), ptrArg(v.SenderID), ptrArg(v.Role), v.Content, d.JSON(v.Metadata), d.Time(v.CreatedAt), v.ChatID}
 	member := in.SenderType == noetl.SenderUser || in.SenderType == noetl.SenderBot
 	var q string
+	var guard []any
 	if member {
-		q = d.SQL("message.post.member", func() string {
-			return messageInsert(d) + " WHERE EXISTS (SELECT 1 FROM {member} WHERE chat_id = ? AND profile_id = ?)"
-		})
-		args = append(args, *in.SenderID)
+		q = messagePost(d, "message.post.member", "EXISTS (SELECT 1 FROM {member} WHERE chat_id = c.id AND profile_id = ?)")
+		guard = []any{int64(*in.SenderID)}
 	} else {
-		q = d.SQL("message.post", func() string {
-			return messageInsert(d) + " WHERE EXISTS (SELECT 1 FROM {chat} WHERE id = ?)" +
-				" AND (" + typed(d, "BIGINT") + " IS NULL OR EXISTS (SELECT 1 FROM {profile} WHERE id = ?))"
-		})
-		args = append(args, ptrArg(in.SenderID), ptrArg(in.SenderID))
+		q = messagePost(d, "message.post", "(CAST(? AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM {profile} WHERE id = ?))")
+		guard = []any{ptrArg(in.SenderID), ptrArg(in.SenderID)}
+	}
+	// PostgreSQL binds the chat's UPDATE first, SQLite the row first.
+	key := append([]any{d.Time(r.s.now()), int64(v.ChatID)}, guard...)
+	row := []any{int64(v.ID), int64(v.ChatID), string(v.SenderType), ptrArg(v.SenderID), ptrArg(v.Role), v.Content, d.JSON(v.Metadata)}
+	args := append(row, key...)
+	if d.Postgres() {
+		args = append(key, row...)
 	}
 	what := fmt.Sprintf("post %s message to chat %s", in.SenderType, in.ChatID)
-	n, err := r.s.q.Exec(ctx, q, args...)
-	if err != nil {
+	err := r.s.q.QueryRow(ctx, q, args...).Scan(timeTarget(d, &v.CreatedAt))
+	if err == nil {
+		v.CreatedAt = v.CreatedAt.UTC()
+		return v, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return noetl.Message{}, r.s.wrap(err, "%s", what)
 	}
-	if n == 1 {
-		return v, nil
+	if stored, err := r.byID(ctx, v.ID); err == nil {
+		if sameMessage(stored, v) {
+			return stored, nil
+		}
+		return noetl.Message{}, noetl.NewError(noetl.ErrConflict, "%s: message %s already exists with other content", what, v.ID)
+	} else if !isNotFound(err) {
+		return noetl.Message{}, err
 	}
 	if !member {
 		if _, err := (chatRepo{r.s}).Get(ctx, in.ChatID); err != nil {
@@ -77,6 +114,21 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		return noetl.Message{}, err
 	}
 	return noetl.Message{}, raced(what)
+}
+
+// byID returns a message whatever its chat, for Post to tell a retry from
+// a conflict; ErrNotFound when there is none.
+func (r messageRepo) byID(ctx context.Context, id snowflake.ID) (noetl.Message, error) {
+	q := r.s.d.SQL("message.byid", func() string { return "SELECT " + messageCols + " FROM {message} WHERE id = ?" })
+	v, err := r.scanOne(r.s.q.QueryRow(ctx, q, int64(id)))
+	return v, r.s.wrap(err, "message %s", id)
+}
+
+// sameMessage reports whether stored is what posting v would have stored:
+// the same chat, sender, role, content and metadata (compared as JSON).
+func sameMessage(stored, v noetl.Message) bool {
+	return stored.ChatID == v.ChatID && stored.SenderType == v.SenderType && equalPtr(stored.SenderID, v.SenderID) &&
+		equalPtr(stored.Role, v.Role) && stored.Content == v.Content && sameJSON(stored.Metadata, v.Metadata)
 }
 
 // readRefusal says why a read by actor found nothing: the chat is missing
@@ -177,9 +229,11 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 			return noetl.Page[noetl.Message]{}, err
 		}
 	}
-	return pageOf(items, limit, func(v noetl.Message) any {
-		return [3]int64{int64(order), v.CreatedAt.UnixMicro(), int64(v.ID)}
-	}), nil
+	key := func(v noetl.Message) any { return [3]int64{int64(order), v.CreatedAt.UnixMicro(), int64(v.ID)} }
+	if order == cursorOldest {
+		return followPage(items, limit, key), nil
+	}
+	return pageOf(items, limit, key), nil
 }
 
 func orderName(order int) noetl.MessageOrder {
