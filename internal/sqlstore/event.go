@@ -34,11 +34,35 @@ var eventSeqColumns = append(eventColumns[:len(eventColumns):len(eventColumns)],
 // commit order, so a follower of the log (a workflow engine tailing it)
 // never meets an event committing behind one it has seen, whatever ids the
 // writers chose. seq is assigned inside the writing transaction after the
-// execution is locked: on PostgreSQL by an UPDATE of the workload row's
-// last_event_seq, held to commit (the next writer of the execution waits,
-// then reads the committed value: READ COMMITTED re-reads a row it waited
-// for); on SQLite, whose write lock is held to commit, as one more than the
-// execution's greatest seq, read inside the write.
+// execution is locked, and the lock is held to commit:
+//
+//   - PostgreSQL: a transaction-level advisory lock keyed by the execution
+//     (lockKey), then seq from the sequence event_log_seq, which hands out
+//     increasing values outside any snapshot: every seq taken under the lock
+//     exceeds those of every append to the execution that committed before.
+//     A sequence value v numbers a run of up to seqRun events as
+//     v*seqRun + i. Measured beside the plain insert, the lock and the
+//     sequence cost ~2%; an UPDATE of a counter on the workload row cost
+//     ~40% (it writes a row version per append).
+//   - SQLite: its write lock, taken before the statement reads, is held to
+//     commit: seq is one more than the execution's greatest, read inside the
+//     write (events are deleted only with their workload, so that greatest
+//     never goes back).
+
+// seqRun is how many events one event_log_seq value numbers.
+const seqRun = 1 << 20
+
+// Advisory lock classes (the first key of pg_advisory_xact_lock(int, int)):
+// events lock their execution, messages their chat. Another user of
+// two-key advisory locks on the database must avoid these classes.
+const (
+	eventLockClass   = 0x6e6c6576 // "nlev"
+	messageLockClass = 0x6e6c6d73 // "nlms"
+)
+
+// lockKey folds an id into the second key of an advisory lock. Two ids
+// with one key only share a lock (their writers queue), nothing else.
+func lockKey(id snowflake.ID) int32 { return int32(uint32(id) ^ uint32(uint64(id)>>32)) }
 
 // eventSeqCols are eventCols and seq, the order of every insert.
 var eventSeqCols = eventCols + ", seq"
@@ -53,18 +77,20 @@ var eventPGTypes = [...]string{
 	"TEXT", "TEXT", "TEXT", "JSONB", "TEXT",
 }
 
-// eventAppend is Append's statement: it takes the execution's next seq and
-// inserts, or does nothing when the workload is missing or the id is
-// stored. Parameters: the event's, then (SQLite) its execution id twice.
+// eventAppend is Append's statement: it locks the execution, takes the
+// next seq and inserts, or does nothing when the id is stored (a missing
+// workload fails the foreign key on PostgreSQL, the guard on SQLite).
+// Parameters: the event's, then the lock key (PostgreSQL) or the
+// execution id twice (SQLite).
 func eventAppend(d *Dialect) string {
 	if d.Postgres() {
 		var b strings.Builder
-		b.WriteString("WITH k AS (UPDATE {workload} SET last_event_seq = last_event_seq + 1 WHERE execution_id = $1 RETURNING last_event_seq)" +
-			" INSERT INTO {event_log} (" + eventSeqCols + ") SELECT ")
+		fmt.Fprintf(&b, "WITH l AS (SELECT pg_advisory_xact_lock(%d, $%d))"+
+			" INSERT INTO {event_log} (%s) SELECT ", eventLockClass, len(eventColumns)+1, eventSeqCols)
 		for i, t := range eventPGTypes {
 			fmt.Fprintf(&b, "CAST($%d AS %s), ", i+1, t)
 		}
-		b.WriteString("k.last_event_seq FROM k ON CONFLICT (execution_id, event_id) DO NOTHING")
+		fmt.Fprintf(&b, "nextval('{event_log_seq}') * %d FROM l ON CONFLICT (execution_id, event_id) DO NOTHING", seqRun)
 		return b.String()
 	}
 	return "INSERT INTO {event_log} (" + eventSeqCols + ") SELECT " + strings.Repeat("?, ", len(eventColumns)) +
@@ -137,11 +163,16 @@ func (r eventRepo) Append(ctx context.Context, e noetl.Event) (noetl.Event, erro
 	q := d.SQL("event.append.seq", func() string { return eventAppend(d) })
 	var buf [29]any
 	args := d.eventArgs(buf[:0], &e)
-	if !d.Postgres() {
+	if d.Postgres() {
+		args = append(args, lockKey(e.ExecutionID))
+	} else {
 		args = append(args, int64(e.ExecutionID), int64(e.ExecutionID))
 	}
 	n, err := r.s.q.Exec(ctx, q, args...)
 	if err != nil {
+		if r.s.noWorkload(err) {
+			return noetl.Event{}, execNotFound("append event", e.ExecutionID, err)
+		}
 		return noetl.Event{}, r.s.wrap(err, "append event to execution %s", e.ExecutionID)
 	}
 	if n == 1 {
@@ -260,10 +291,13 @@ func (ts *Store) appendEvents(ctx context.Context, events []noetl.Event) error {
 	return ts.writeEvents(ctx, events, seqs)
 }
 
-// reserveSeqs locks the events' executions, in id order (so two batches
-// never wait for each other in a cycle), and returns each event's seq:
-// consecutive per execution, in slice order. A missing workload is
-// ErrNotFound.
+// reserveSeqs locks the events' executions and returns each event's seq,
+// increasing per execution in slice order. On PostgreSQL one statement
+// takes the executions' advisory locks, in key order (so two batches never
+// wait for each other in a cycle), then one event_log_seq value per run of
+// seqRun events of an execution; a missing workload fails the foreign key
+// later. On SQLite each execution's greatest seq is read; a missing
+// workload is ErrNotFound.
 func (ts *Store) reserveSeqs(ctx context.Context, events []noetl.Event) ([]int64, error) {
 	count := map[snowflake.ID]int64{}
 	for i := range events {
@@ -274,26 +308,52 @@ func (ts *Store) reserveSeqs(ctx context.Context, events []noetl.Event) ([]int64
 		execs = append(execs, e)
 	}
 	slices.Sort(execs)
+	next := make(map[snowflake.ID]int64, len(execs))
 	d := ts.d
-	q := d.SQL("event.reserve", func() string {
-		if d.Postgres() {
-			return "UPDATE {workload} SET last_event_seq = last_event_seq + ? WHERE execution_id = ? RETURNING last_event_seq"
+	if d.Postgres() {
+		keys := make([]int32, len(execs))
+		runs := int64(0)
+		for i, e := range execs {
+			keys[i] = lockKey(e)
+			runs += (count[e] + seqRun - 1) / seqRun
 		}
+		slices.Sort(keys)
+		keys = slices.Compact(keys)
+		q := d.SQL("event.reserve", func() string {
+			return fmt.Sprintf("SELECT nextval('{event_log_seq}') FROM (SELECT count(pg_advisory_xact_lock(%d, k)) AS n"+
+				" FROM unnest(CAST(? AS INT[])) AS k) l, generate_series(1, CAST(? AS BIGINT))", eventLockClass)
+		})
+		vals, err := collect(ctx, ts.q, q, []any{keys, runs}, func(r Row) (int64, error) {
+			var v int64
+			return v, r.Scan(&v)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(vals)) != runs {
+			return nil, fmt.Errorf("event seq: %d values for %d runs", len(vals), runs)
+		}
+		// Each event takes the next position of its execution's current
+		// run, and a new run (the next value) when that one is full.
+		pos := make(map[snowflake.ID]int64, len(execs))
+		seqs := make([]int64, len(events))
+		for i := range events {
+			e := events[i].ExecutionID
+			if pos[e]%seqRun == 0 {
+				next[e], vals = vals[0]*seqRun, vals[1:]
+			}
+			seqs[i] = next[e] + pos[e]%seqRun
+			pos[e]++
+		}
+		return seqs, nil
+	}
+	q := d.SQL("event.reserve", func() string {
 		return "SELECT coalesce((SELECT max(seq) FROM {event_log} WHERE execution_id = w.execution_id), 0)" +
 			" FROM {workload} w WHERE w.execution_id = ?"
 	})
-	next := make(map[snowflake.ID]int64, len(execs))
 	for _, e := range execs {
-		// last is the execution's last seq: after the reservation on
-		// PostgreSQL, before it on SQLite.
 		var last int64
-		var err error
-		if d.Postgres() {
-			err = ts.q.QueryRow(ctx, q, count[e], int64(e)).Scan(&last)
-			last -= count[e]
-		} else {
-			err = ts.q.QueryRow(ctx, q, int64(e)).Scan(&last)
-		}
+		err := ts.q.QueryRow(ctx, q, int64(e)).Scan(&last)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, execNotFound(fmt.Sprintf("append %d events", len(events)), e, nil)
 		}
