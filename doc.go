@@ -10,9 +10,10 @@
 //	defer store.Close()
 //	p, err := store.Profiles().Create(ctx, noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
 //
-// On PostgreSQL the schema is a drop-in for the NoETL server's own (schema
-// "noetl", same tables and noetl.snowflake_id()), so Go services and other
-// NoETL components can share one database.
+// On PostgreSQL the schema follows the NoETL schema specification (schema
+// "noetl", its tables and a noetl.snowflake_id() function); where NoETL's
+// server code differs, the README's "Sharing a database with the NoETL
+// server" says what to do.
 //
 // The runnable tour is examples/quickstart; the schema CLI is
 // examples/migrate; a service embedding the schema beside its own tables is

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -194,6 +193,12 @@ type LabelRepo interface {
 	// chats, messages, members and attachments, in one statement, all or
 	// nothing. An unknown id is ErrNotFound.
 	Delete(ctx context.Context, id snowflake.ID) error
+	// EnsurePath returns the label at an absolute path ("/acme/eng"),
+	// creating every missing label along it (owned by ownerID, none when
+	// nil), all or nothing. It is idempotent and race-safe: concurrent
+	// callers get the same labels. A malformed path is ErrInvalid, an
+	// unknown owner ErrReferenced; neither writes anything.
+	EnsurePath(ctx context.Context, path string, ownerID *snowflake.ID) (Label, error)
 }
 
 // ---- chats --------------------------------------------------------------------
@@ -370,8 +375,10 @@ type NewMessage struct {
 	ID         snowflake.ID
 	ChatID     snowflake.ID
 	SenderType SenderType
-	// SenderID is the sending profile: required for a user or bot sender
-	// (which must be a member of the chat), optional for ai and system.
+	// SenderID is the sending profile, which must be a member of the chat
+	// (ActionPost): required for a user or bot sender, optional for ai (the
+	// member an AI speaks for or through), and refused for system, which
+	// speaks for nobody.
 	SenderID *snowflake.ID
 	// Role is free text for the caller (for example an LLM role such as
 	// "assistant"); empty stores NULL.
@@ -394,28 +401,18 @@ func (m NewMessage) Validate() error {
 		return Invalidf("message: a %s sender needs a sender id", m.SenderType)
 	case m.SenderID != nil && *m.SenderID == 0:
 		return Invalidf("message: sender id 0 (use nil for none)")
+	case m.SenderType == SenderSystem && m.SenderID != nil:
+		return Invalidf("message: a system message has no sender id (it speaks for nobody)")
 	case strings.TrimSpace(m.Content) == "":
 		return Invalidf("message: content must not be empty")
 	}
-	if err := validText("message content", m.Content); err != nil {
+	if err := ValidateString("message content", m.Content); err != nil {
 		return err
 	}
-	if err := validText("message role", m.Role); err != nil {
+	if err := ValidateString("message role", m.Role); err != nil {
 		return err
 	}
 	return ValidateJSON("message metadata", m.Metadata)
-}
-
-// validText checks free text: valid UTF-8 without NUL, which PostgreSQL
-// refuses and SQLite would keep, so both engines agree.
-func validText(what, s string) error {
-	switch {
-	case !utf8.ValidString(s):
-		return Invalidf("%s: not valid UTF-8", what)
-	case strings.ContainsRune(s, 0):
-		return Invalidf("%s: must not contain NUL", what)
-	}
-	return nil
 }
 
 // MessageOrder is the order MessageRepo.List returns messages in.
@@ -463,12 +460,14 @@ type MessageRepo interface {
 	// should post to them in one order, as two that do not may deadlock
 	// (PostgreSQL then fails one of them).
 	//
-	// It acts for the sender: a user or bot sender must be a member of the
-	// chat (ActionPost), else ErrForbidden; an ai or system message needs no
-	// member. Empty content is ErrInvalid; an unknown chat is ErrNotFound; an
-	// unknown ai or system sender profile is ErrReferenced. With in.ID set,
-	// a message stored already under that id is returned when it holds the
-	// same input (a retry) and is ErrConflict otherwise.
+	// It acts for the sender: whenever in.SenderID is set (always for user
+	// and bot, optionally for ai) that profile must be a member of the chat
+	// (ActionPost), else ErrForbidden. An ai message without a sender and a
+	// system message (which never has one) act for nobody: the caller
+	// decides who may post them. Empty content is ErrInvalid; an unknown
+	// chat is ErrNotFound. With in.ID set, a message stored already under
+	// that id is returned when it holds the same input (a retry) and is
+	// ErrConflict otherwise.
 	Post(ctx context.Context, in NewMessage) (Message, error)
 	// Get returns a message of a chat actor belongs to.
 	Get(ctx context.Context, actor, id snowflake.ID) (Message, error)
@@ -533,7 +532,7 @@ func (a NewAttachment) Validate() error {
 	case strings.ContainsAny(a.Filepath, "\x00\n\r"):
 		return Invalidf("attachment %q: filepath must be one line without NUL", a.Filename)
 	}
-	return validText("attachment filepath", a.Filepath)
+	return ValidateString("attachment filepath", a.Filepath)
 }
 
 // AttachmentQuery filters AttachmentRepo.List: exactly one of ChatID and

@@ -23,14 +23,15 @@ func parseEnum[E enum](what, s string, all []E) (E, error) {
 	return e, nil
 }
 
-// ProfileType says whether a profile is a person or a bot.
+// ProfileType says whether a profile is a person or a bot: "user" or "bot"
+// ([ProfileTypes]).
 type ProfileType string
 
-// Profile types.
-const (
-	ProfileUser ProfileType = "user"
-	ProfileBot  ProfileType = "bot"
-)
+// ProfileUser is "user": a person who signs in.
+const ProfileUser ProfileType = "user"
+
+// ProfileBot is "bot": an automated account.
+const ProfileBot ProfileType = "bot"
 
 // ProfileTypes lists every valid ProfileType.
 var ProfileTypes = []ProfileType{ProfileUser, ProfileBot}
@@ -43,15 +44,18 @@ func ParseProfileType(s string) (ProfileType, error) {
 	return parseEnum("profile type", s, ProfileTypes)
 }
 
-// SessionType says who is on the other end of a session.
+// SessionType says who is on the other end of a session: "user", "bot" or
+// "ai" ([SessionTypes]).
 type SessionType string
 
-// Session types.
-const (
-	SessionUser SessionType = "user"
-	SessionBot  SessionType = "bot"
-	SessionAI   SessionType = "ai"
-)
+// SessionUser is "user": a person's session.
+const SessionUser SessionType = "user"
+
+// SessionBot is "bot": a bot's session.
+const SessionBot SessionType = "bot"
+
+// SessionAI is "ai": an AI agent's session.
+const SessionAI SessionType = "ai"
 
 // SessionTypes lists every valid SessionType.
 var SessionTypes = []SessionType{SessionUser, SessionBot, SessionAI}
@@ -64,16 +68,20 @@ func ParseSessionType(s string) (SessionType, error) {
 	return parseEnum("session type", s, SessionTypes)
 }
 
-// MemberRole is a profile's role in a chat. Roles are ordered:
-// member < admin < owner (see [MemberRole.Can]).
+// MemberRole is a profile's role in a chat: "member", "admin" or "owner"
+// ([MemberRoles]), in that order: each may do what the ones before it may
+// (see [MemberRole.Can]).
 type MemberRole string
 
-// Member roles.
-const (
-	RoleMember MemberRole = "member"
-	RoleAdmin  MemberRole = "admin"
-	RoleOwner  MemberRole = "owner"
-)
+// RoleMember is "member": reads and posts in the chat.
+const RoleMember MemberRole = "member"
+
+// RoleAdmin is "admin": also adds and removes plain members, renames the
+// chat and moderates.
+const RoleAdmin MemberRole = "admin"
+
+// RoleOwner is "owner": also changes roles, moves and deletes the chat.
+const RoleOwner MemberRole = "owner"
 
 // MemberRoles lists every valid MemberRole, lowest first.
 var MemberRoles = []MemberRole{RoleMember, RoleAdmin, RoleOwner}
@@ -86,16 +94,21 @@ func ParseMemberRole(s string) (MemberRole, error) {
 	return parseEnum("member role", s, MemberRoles)
 }
 
-// SenderType says who wrote a message.
+// SenderType says who wrote a message: "user", "bot", "ai" or "system"
+// ([SenderTypes]).
 type SenderType string
 
-// Sender types.
-const (
-	SenderUser   SenderType = "user"
-	SenderBot    SenderType = "bot"
-	SenderAI     SenderType = "ai"
-	SenderSystem SenderType = "system"
-)
+// SenderUser is "user": a person wrote the message.
+const SenderUser SenderType = "user"
+
+// SenderBot is "bot": a bot wrote the message.
+const SenderBot SenderType = "bot"
+
+// SenderAI is "ai": an AI agent wrote the message.
+const SenderAI SenderType = "ai"
+
+// SenderSystem is "system": the system wrote the message (no sender profile).
+const SenderSystem SenderType = "system"
 
 // SenderTypes lists every valid SenderType.
 var SenderTypes = []SenderType{SenderUser, SenderBot, SenderAI, SenderSystem}
@@ -108,15 +121,18 @@ func ParseSenderType(s string) (SenderType, error) {
 	return parseEnum("sender type", s, SenderTypes)
 }
 
-// ComponentType is the kind of a runtime component.
+// ComponentType is the kind of a runtime component: "worker_pool",
+// "server_api" or "broker" ([ComponentTypes]).
 type ComponentType string
 
-// Runtime component types.
-const (
-	ComponentWorkerPool ComponentType = "worker_pool"
-	ComponentServerAPI  ComponentType = "server_api"
-	ComponentBroker     ComponentType = "broker"
-)
+// ComponentWorkerPool is "worker_pool": a pool of workers that run playbook steps.
+const ComponentWorkerPool ComponentType = "worker_pool"
+
+// ComponentServerAPI is "server_api": a NoETL API server.
+const ComponentServerAPI ComponentType = "server_api"
+
+// ComponentBroker is "broker": a message broker.
+const ComponentBroker ComponentType = "broker"
 
 // ComponentTypes lists every valid ComponentType.
 var ComponentTypes = []ComponentType{ComponentWorkerPool, ComponentServerAPI, ComponentBroker}
@@ -129,17 +145,24 @@ func ParseComponentType(s string) (ComponentType, error) {
 	return parseEnum("component type", s, ComponentTypes)
 }
 
-// Severity is how serious a logged error is.
+// Severity is how serious a logged error is: "debug", "info", "warning",
+// "error" or "critical" ([Severities]), lowest first.
 type Severity string
 
-// Error severities, lowest first.
-const (
-	SeverityDebug    Severity = "debug"
-	SeverityInfo     Severity = "info"
-	SeverityWarning  Severity = "warning"
-	SeverityError    Severity = "error"
-	SeverityCritical Severity = "critical"
-)
+// SeverityDebug is "debug": diagnostic detail.
+const SeverityDebug Severity = "debug"
+
+// SeverityInfo is "info": worth knowing, not a failure.
+const SeverityInfo Severity = "info"
+
+// SeverityWarning is "warning": something went wrong but the run went on.
+const SeverityWarning Severity = "warning"
+
+// SeverityError is "error": a step failed (the default).
+const SeverityError Severity = "error"
+
+// SeverityCritical is "critical": the execution cannot go on.
+const SeverityCritical Severity = "critical"
 
 // Severities lists every valid Severity, lowest first.
 var Severities = []Severity{SeverityDebug, SeverityInfo, SeverityWarning, SeverityError, SeverityCritical}
@@ -151,3 +174,70 @@ func (s Severity) Valid() bool { return slices.Contains(Severities, s) }
 func ParseSeverity(s string) (Severity, error) {
 	return parseEnum("severity", s, Severities)
 }
+
+// Event statuses: the values NoETL writes to event_log.status (Event.Status,
+// EventQuery.Status), upper case. The column is free text and the store
+// keeps any value as given, so other components may add their own; these
+// are the ones this module's summaries and examples use. A schedule's run
+// (ScheduleRepo.RecordRun, Schedule.LastStatus) takes the same values: a
+// run's outcome is the status of its execution.
+//
+// Use them through Ptr where a field is optional:
+// Event{Status: noetl.Ptr(noetl.EventCompleted)}.
+
+// EventPending is "PENDING": queued, not started.
+const EventPending = "PENDING"
+
+// EventStarted is "STARTED": the step, loop or execution began.
+const EventStarted = "STARTED"
+
+// EventRunning is "RUNNING": in progress (a loop between iterations, an
+// execution between steps).
+const EventRunning = "RUNNING"
+
+// EventCompleted is "COMPLETED": finished successfully.
+const EventCompleted = "COMPLETED"
+
+// EventFailed is "FAILED": finished with an error (Event.Error says which).
+const EventFailed = "FAILED"
+
+// EventCancelled is "CANCELLED": stopped before it finished.
+const EventCancelled = "CANCELLED"
+
+// EventStatuses lists the event statuses above, in the order of a run.
+var EventStatuses = []string{EventPending, EventStarted, EventRunning, EventCompleted, EventFailed, EventCancelled}
+
+// Event types: the values of event_log.event_type (Event.EventType,
+// EventQuery.EventType), lower snake case, each a start or end of a part of
+// an execution. Free text like the status: these are the ones this module's
+// examples write; the store keeps any value.
+
+// EventExecutionStart is "execution_start": an execution began.
+const EventExecutionStart = "execution_start"
+
+// EventExecutionEnd is "execution_end": an execution ended (its status says
+// how).
+const EventExecutionEnd = "execution_end"
+
+// EventStepStart is "step_start": a step of the playbook began.
+const EventStepStart = "step_start"
+
+// EventStepEnd is "step_end": a step ended.
+const EventStepEnd = "step_end"
+
+// EventLoopStart is "loop_start": a loop over items began; its iterations'
+// events have it as parent.
+const EventLoopStart = "loop_start"
+
+// EventLoopEnd is "loop_end": a loop ended.
+const EventLoopEnd = "loop_end"
+
+// EventIterationStart is "iteration_start": one iteration of a loop began.
+const EventIterationStart = "iteration_start"
+
+// EventIterationEnd is "iteration_end": one iteration of a loop ended.
+const EventIterationEnd = "iteration_end"
+
+// EventTypes lists the event types above.
+var EventTypes = []string{EventExecutionStart, EventExecutionEnd, EventStepStart, EventStepEnd,
+	EventLoopStart, EventLoopEnd, EventIterationStart, EventIterationEnd}

@@ -306,6 +306,20 @@ type EventQuery struct {
 	After     string // cursor from the previous page's Next
 }
 
+// Validate checks the query; errors wrap ErrInvalid.
+func (q EventQuery) Validate() error {
+	for _, f := range [...]struct{ what, v string }{
+		{"event event_type", q.EventType}, {"event status", q.Status},
+		{"event node_id", q.NodeID}, {"event node_name", q.NodeName},
+	} {
+		if err := ValidateString(f.what, f.v); err != nil {
+			return err
+		}
+	}
+	_, err := ClampLimit(q.Limit)
+	return err
+}
+
 // EventRepo stores the event log: the high-volume table a workflow engine
 // writes for every step, loop iteration and retry. It does not act for a
 // profile.
@@ -421,6 +435,9 @@ type ErrorLogQuery struct {
 func (q ErrorLogQuery) Validate() error {
 	if q.Severity != "" && !q.Severity.Valid() {
 		_, err := ParseSeverity(string(q.Severity))
+		return err
+	}
+	if err := ValidateString("error type", q.ErrorType); err != nil {
 		return err
 	}
 	if err := ValidateTime("error log query since", q.Since); err != nil {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"golang.org/x/text/secure/precis"
 
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -24,7 +27,12 @@ type NewRole struct {
 }
 
 // Validate checks the input; errors wrap ErrInvalid.
-func (r NewRole) Validate() error { return ValidateName("role name", r.Name) }
+func (r NewRole) Validate() error {
+	if err := ValidateName("role name", r.Name); err != nil {
+		return err
+	}
+	return ValidateText("role description", r.Description)
+}
 
 // RoleUpdate changes a role; nil fields stay as they are. An empty
 // Description clears it.
@@ -36,9 +44,11 @@ type RoleUpdate struct {
 // Validate checks the input; errors wrap ErrInvalid.
 func (u RoleUpdate) Validate() error {
 	if u.Name != nil {
-		return ValidateName("role name", *u.Name)
+		if err := ValidateName("role name", *u.Name); err != nil {
+			return err
+		}
 	}
-	return nil
+	return ValidateText("role description", u.Description)
 }
 
 // RoleQuery filters RoleRepo.List. Roles are listed by name.
@@ -65,6 +75,13 @@ type RoleRepo interface {
 }
 
 // Profile is a row of the profile table: a user or a bot.
+//
+// Username and Email are stored, returned and compared in canonical form
+// (see CanonicalUsername and CanonicalEmail): a profile created as "Ann"
+// with "Ann@Example.com" reads back as "ann" and "ann@example.com", and
+// lookups by either spelling find it. The database refuses a second
+// profile with the same canonical username or email, and a row written by
+// another program in another form (see schema 0002_checks).
 //
 // PasswordHash holds only a bcrypt hash (never a password) and is left out of
 // JSON and String on purpose, so a profile served by an API or logged does
@@ -108,9 +125,41 @@ type NewProfile struct {
 	Password Secret
 }
 
+// CanonicalUsername returns the form of a username that is stored,
+// displayed and compared: RFC 8265's UsernameCaseMapped profile (PRECIS),
+// which maps full-width letters to their usual width, upper case to lower
+// case and the text to Unicode NFC, and refuses spaces, control characters,
+// zero-width and direction-changing characters, and anything else that
+// would let two usernames look alike. "Zoë", "ZOË" and "Ｚｏë" are all
+// "zoë". The result is at most MaxNameLen characters. Errors wrap
+// ErrInvalid.
+func CanonicalUsername(s string) (string, error) {
+	if err := ValidateString("username", s); err != nil {
+		return "", err
+	}
+	c, err := precis.UsernameCaseMapped.String(s)
+	if err != nil {
+		return "", Invalidf("username %s: not allowed by RFC 8265 (letters and digits without spaces, controls or invisible characters)", Quote(s))
+	}
+	if err := ValidateName("username", c); err != nil {
+		return "", err
+	}
+	return c, nil
+}
+
+// CanonicalEmail returns the form of an email address that is stored,
+// displayed and compared: the address in lower case, so addresses that
+// differ only in case are one address. Errors wrap ErrInvalid.
+func CanonicalEmail(s string) (string, error) {
+	if err := ValidateEmail(s); err != nil {
+		return "", err
+	}
+	return strings.ToLower(s), nil
+}
+
 // Validate checks the input; errors wrap ErrInvalid.
 func (p NewProfile) Validate() error {
-	if err := ValidateName("username", p.Username); err != nil {
+	if _, err := CanonicalUsername(p.Username); err != nil {
 		return err
 	}
 	if p.Email != "" {
@@ -152,7 +201,7 @@ type ProfileUpdate struct {
 // Validate checks the input; errors wrap ErrInvalid.
 func (u ProfileUpdate) Validate() error {
 	if u.Username != nil {
-		if err := ValidateName("username", *u.Username); err != nil {
+		if _, err := CanonicalUsername(*u.Username); err != nil {
 			return err
 		}
 	}
@@ -184,6 +233,9 @@ func (q ProfileQuery) Validate() error {
 		_, err := ParseProfileType(string(q.Type))
 		return err
 	}
+	if err := ValidateString("username prefix", q.UsernamePrefix); err != nil {
+		return err
+	}
 	_, err := ClampLimit(q.Limit)
 	return err
 }
@@ -212,7 +264,16 @@ type ProfileRepo interface {
 	// VerifyPassword returns the profile when username and password match. A
 	// wrong password, an unknown username or a profile without a password
 	// all return the same ErrForbidden, so callers cannot probe usernames.
+	// A password longer than MaxPasswordLen bytes is ErrInvalid (bcrypt
+	// would compare only its first 72 bytes), as at creation.
 	VerifyPassword(ctx context.Context, username string, password Secret) (Profile, error)
+	// Ensure returns the profile named in.Username, creating it from in
+	// when there is none (created reports which); the rest of in is used
+	// only to create. It is idempotent and race-safe: concurrent callers,
+	// in one process or several, get the same row and exactly one of them
+	// creates it. Bad input is ErrInvalid; an email or id taken by another
+	// profile is ErrConflict; neither writes anything.
+	Ensure(ctx context.Context, in NewProfile) (p Profile, created bool, err error)
 }
 
 // Session is a row of the session table: one connection of a profile.

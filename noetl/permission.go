@@ -26,6 +26,13 @@ import "slices"
 //   - Authorship: the author of a message or attachment may always delete
 //     it; deleting other profiles' content needs [ActionModerate].
 //
+// Senders: a message is posted for its sender. A user or bot message names
+// its sender, an ai message may name one (the member an AI speaks for or
+// through), and that profile needs [ActionPost] in the chat whatever the
+// sender type, so nobody posts in the name of a profile outside the chat.
+// A system message names no sender and acts for nobody, like an ai message
+// without one: the application decides who may post those.
+//
 // And one invariant holds whatever the roles: a chat always keeps at least
 // one owner, so removing or demoting its last owner is refused (ErrConflict).
 type Action string

@@ -126,8 +126,9 @@ type NewCatalogEntry struct {
 	// missing. Required.
 	Type string
 	// Version is optional: empty takes the next patch after the path's
-	// highest version (FirstVersion for a new path); an explicit
-	// MAJOR.MINOR.PATCH is accepted once (ErrConflict when it exists).
+	// highest version (FirstVersion for a new path), ErrConflict when that
+	// patch would pass MaxVersionPart; an explicit MAJOR.MINOR.PATCH is
+	// accepted once (ErrConflict when it exists).
 	Version string
 	// Source says where the entry came from; DefaultSource when empty.
 	Source   string
@@ -164,6 +165,9 @@ func (e NewCatalogEntry) Validate() error {
 	if err := ValidateJSON("catalog payload", e.Payload); err != nil {
 		return err
 	}
+	if err := validateTexts("catalog", textField{"catalog location", e.Location}, textField{"catalog content", e.Content}, textField{"catalog template", e.Template}); err != nil {
+		return err
+	}
 	if e.CredentialID != nil && *e.CredentialID == 0 {
 		return Invalidf("catalog credential id: must not be zero (leave it nil for none)")
 	}
@@ -181,6 +185,12 @@ type CatalogQuery struct {
 
 // Validate checks the query; errors wrap ErrInvalid.
 func (q CatalogQuery) Validate() error {
+	if err := ValidateString("resource type", q.Type); err != nil {
+		return err
+	}
+	if err := ValidateString("path prefix", q.PathPrefix); err != nil {
+		return err
+	}
 	_, err := ClampLimit(q.Limit)
 	return err
 }
@@ -252,13 +262,17 @@ func (c NewCredential) Validate() error {
 	if c.Data == "" {
 		return Invalidf("credential %q: data is required", c.Name)
 	}
-	if err := ValidateJSONObject("credential "+strconv.Quote(c.Name)+" data", json.RawMessage(c.Data.Reveal())); err != nil {
-		return err
+	if ValidateJSONObject("credential data", json.RawMessage(c.Data.Reveal())) != nil {
+		// The reason would quote part of the secret, so it is not given.
+		return Invalidf("credential %s: data must be a JSON object that keeps the JSON contract (see the package doc)", Quote(c.Name))
 	}
 	for _, tag := range c.Tags {
 		if err := ValidateName("credential tag", tag); err != nil {
 			return err
 		}
+	}
+	if err := ValidateText("credential description", c.Description); err != nil {
+		return err
 	}
 	return ValidateJSONObject("credential meta", c.Meta)
 }
@@ -274,6 +288,12 @@ type CredentialQuery struct {
 
 // Validate checks the query; errors wrap ErrInvalid.
 func (q CredentialQuery) Validate() error {
+	if err := ValidateString("credential type", q.Type); err != nil {
+		return err
+	}
+	if err := ValidateString("credential tag", q.Tag); err != nil {
+		return err
+	}
 	_, err := ClampLimit(q.Limit)
 	return err
 }

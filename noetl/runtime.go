@@ -37,6 +37,16 @@ const (
 	StatusOffline = "offline"
 )
 
+// Integer bounds: the columns are 32-bit INTEGERs on PostgreSQL, and SQLite
+// is held to the same range so both engines accept the same values.
+const (
+	// MaxCapacity is the largest Runtime.Capacity.
+	MaxCapacity = 1<<31 - 1
+	// MaxIntervalSec is the longest schedule interval in seconds (about 68
+	// years; as a time.Duration it is far from overflowing).
+	MaxIntervalSec = 1<<31 - 1
+)
+
 // NewRuntime is the input of RuntimeRepo.Register.
 type NewRuntime struct {
 	// Name and ComponentType identify the component: registering the same
@@ -51,7 +61,7 @@ type NewRuntime struct {
 	Labels json.RawMessage
 	// Capabilities is optional JSON (any value).
 	Capabilities json.RawMessage
-	// Capacity is optional; when set it must not be negative.
+	// Capacity is optional; when set it must be in 0..MaxCapacity.
 	Capacity *int
 	// Runtime is optional JSON describing the process (version, host...).
 	Runtime json.RawMessage
@@ -71,11 +81,14 @@ func (r NewRuntime) Validate() error {
 			return err
 		}
 	}
-	if r.BaseURL != nil && strings.ContainsAny(*r.BaseURL, "\x00\n\r") {
-		return Invalidf("runtime %q: base URL must be one line", r.Name)
+	if err := ValidateText("runtime base URL", r.BaseURL); err != nil {
+		return err
 	}
-	if r.Capacity != nil && *r.Capacity < 0 {
-		return Invalidf("runtime %q: capacity %d is negative", r.Name, *r.Capacity)
+	if r.BaseURL != nil && strings.ContainsAny(*r.BaseURL, "\n\r") {
+		return Invalidf("runtime %s: base URL must be one line", Quote(r.Name))
+	}
+	if r.Capacity != nil && (*r.Capacity < 0 || int64(*r.Capacity) > MaxCapacity) {
+		return Invalidf("runtime %s: capacity %d outside 0..%d", Quote(r.Name), *r.Capacity, MaxCapacity)
 	}
 	if err := ValidateJSONObject("runtime labels", r.Labels); err != nil {
 		return err
@@ -111,8 +124,14 @@ func (q RuntimeQuery) Validate() error {
 			return err
 		}
 		if strings.ContainsAny(q.LabelKey, `"\`) {
-			return Invalidf("label key %q: must not hold quotes or backslashes", q.LabelKey)
+			return Invalidf("label key %s: must not hold quotes or backslashes", Quote(q.LabelKey))
 		}
+	}
+	if err := ValidateString("runtime status", q.Status); err != nil {
+		return err
+	}
+	if err := ValidateString("runtime label value", q.LabelValue); err != nil {
+		return err
 	}
 	_, err := ClampLimit(q.Limit)
 	return err
@@ -190,7 +209,7 @@ type NewSchedule struct {
 	// read in Timezone. A bad one is ErrInvalid.
 	Cron string
 	// IntervalSec, when not zero, runs the playbook every so many seconds;
-	// it must be positive.
+	// it must be in 1..MaxIntervalSec.
 	IntervalSec int
 	// Timezone is an IANA zone name for Cron; UTC when empty.
 	Timezone string
@@ -213,11 +232,14 @@ func (s NewSchedule) Validate() error {
 			return err
 		}
 	}
+	if err := ValidateString("schedule cron", s.Cron); err != nil {
+		return err
+	}
 	if strings.TrimSpace(s.Cron) == "" && s.IntervalSec == 0 {
 		return Invalidf("schedule for %q: needs a cron expression or an interval", s.PlaybookPath)
 	}
-	if s.IntervalSec < 0 {
-		return Invalidf("schedule for %q: interval %d s is not positive", s.PlaybookPath, s.IntervalSec)
+	if s.IntervalSec < 0 || int64(s.IntervalSec) > MaxIntervalSec {
+		return Invalidf("schedule for %s: interval %d s outside 1..%d", Quote(s.PlaybookPath), s.IntervalSec, MaxIntervalSec)
 	}
 	if _, err := ValidateTimezone(s.Timezone); err != nil {
 		return err
@@ -255,8 +277,11 @@ func (u ScheduleUpdate) Validate() error {
 			return err
 		}
 	}
-	if u.IntervalSec != nil && *u.IntervalSec < 0 {
-		return Invalidf("schedule: interval %d s is not positive", *u.IntervalSec)
+	if err := ValidateText("schedule cron", u.Cron); err != nil {
+		return err
+	}
+	if u.IntervalSec != nil && (*u.IntervalSec < 0 || int64(*u.IntervalSec) > MaxIntervalSec) {
+		return Invalidf("schedule: interval %d s outside 1..%d (0 clears it)", *u.IntervalSec, MaxIntervalSec)
 	}
 	if u.Timezone != nil {
 		if _, err := ValidateTimezone(*u.Timezone); err != nil {
@@ -285,6 +310,9 @@ type ScheduleQuery struct {
 
 // Validate checks the query; errors wrap ErrInvalid.
 func (q ScheduleQuery) Validate() error {
+	if err := ValidateString("playbook path", q.PlaybookPath); err != nil {
+		return err
+	}
 	_, err := ClampLimit(q.Limit)
 	return err
 }
@@ -328,4 +356,13 @@ type ScheduleRepo interface {
 	// RecordRun stores the result of a run as last_status; an unknown id is
 	// ErrNotFound.
 	RecordRun(ctx context.Context, id snowflake.ID, status string) (Schedule, error)
+	// Ensure returns the schedule of in.PlaybookPath (the oldest, when there
+	// are several), creating it from in when there is none (created reports
+	// which); an existing schedule is returned as it is, whatever the rest
+	// of in says (change it with Update). A worker that registers its
+	// schedule on every start calls this instead of Create. It is
+	// idempotent and race-safe: concurrent callers, in one process or
+	// several, get the same schedule and exactly one creates it. Bad input
+	// is ErrInvalid and writes nothing.
+	Ensure(ctx context.Context, in NewSchedule) (s Schedule, created bool, err error)
 }

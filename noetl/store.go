@@ -12,14 +12,35 @@ import (
 // InTx runs fn in one transaction: every repository of the Store passed to
 // fn joins it; it is committed once when fn returns nil and rolled back when
 // fn returns an error or panics (the panic is re-raised after the rollback).
-// Calling InTx on a transaction's Store runs fn in that same transaction,
-// under a savepoint: an error from fn undoes fn's own writes and leaves the
-// outer transaction usable. Every repository method that writes several
-// statements does the same, so it stays all or nothing inside a caller's
-// transaction. A single refused statement inside a caller's transaction
-// writes nothing on either engine, but on PostgreSQL the transaction then
-// refuses further statements until it is rolled back: return the error from
-// fn (or wrap the call in its own tx.InTx) rather than carrying on.
+// fn also gets a ctx that carries the transaction: the outer Store called
+// with that ctx joins the transaction too, so a helper that holds the outer
+// Store neither waits for the transaction nor writes outside it. Calling
+// InTx on a transaction's Store (or with such a ctx) runs fn in that same
+// transaction, under a savepoint: an error from fn undoes fn's own writes
+// and leaves the outer transaction usable.
+//
+// Inside a transaction a refused repository call (a conflict, a missing
+// reference, bad input) undoes only itself and the transaction goes on, the
+// same on both engines: on PostgreSQL each statement of a caller's
+// transaction runs under a savepoint of its own, sent in one round trip with
+// the statement. Every method that writes several statements is all or
+// nothing, inside a transaction too.
+//
+// Deadlines and cancellation are honoured by every call, clean-up included:
+// a call whose context ends returns an error wrapping
+// context.DeadlineExceeded or context.Canceled and writes all of its rows or
+// none of them; a rollback or savepoint release after an error runs under a
+// short bound of its own (2 s), so a stalled server delays the return by at
+// most that. On SQLite a transaction's outcome is known even when its
+// deadline lands on COMMIT (an error means nothing was committed), except on
+// a rollback-journal file shared with another process; a single write
+// statement outside a transaction whose context ends just as it completes
+// may still report the context's error.
+//
+// A commit whose context ends while it runs may or may not have committed
+// (the server may have committed before the reply was lost): the error then
+// wraps the context's error, and the remedy is to retry a call whose retry
+// is safe (see each method's doc), not to assume either outcome.
 type Store interface {
 	// Roles stores roles.
 	Roles() RoleRepo
@@ -72,7 +93,11 @@ type Store interface {
 	IDs() *snowflake.Generator
 	// Dialect names the backend: "postgres" or "sqlite".
 	Dialect() string
-	// Close releases the store's connections (those it opened itself). On a
-	// transaction's Store it returns an error and does nothing.
+	// Close releases the store's connections (those it opened itself) and
+	// its id shard lease. It is idempotent: later calls return the first
+	// call's result. After Close every method fails with ErrClosed. On a
+	// transaction's Store (InTx) it returns an error wrapping ErrInvalid and
+	// does nothing; on a store over a caller's transaction (FromTx) it does
+	// nothing.
 	Close() error
 }

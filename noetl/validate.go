@@ -26,28 +26,19 @@ func validateLine(what, s string, max int) error {
 	case utf8.RuneCountInString(s) > max:
 		return Invalidf("%s: longer than %d characters", what, max)
 	case strings.ContainsAny(s, "\x00\n\r"):
-		return Invalidf("%s %q: must be one line without NUL", what, s)
+		return Invalidf("%s %s: must be one line without NUL", what, Quote(s))
 	}
 	return nil
 }
 
 // ValidateEmail checks that s looks like a plain address (local@domain).
 func ValidateEmail(s string) error {
+	if err := ValidateString("email", s); err != nil {
+		return err
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
-		return Invalidf("email %q: not an address like name@example.com", s)
-	}
-	return nil
-}
-
-// ValidateJSON checks that raw, when set, is one well-formed JSON value.
-// Empty raw means "no value" (SQL NULL) and is valid.
-func ValidateJSON(what string, raw json.RawMessage) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	if !json.Valid(raw) {
-		return Invalidf("%s: not valid JSON", what)
+		return Invalidf("email %s: not an address like name@example.com", Quote(s))
 	}
 	return nil
 }

@@ -36,21 +36,33 @@
 // noetl.snowflake_id() always uses shard 1. Generators in Go processes that
 // write to the same tables must therefore use shard 0 or 2 through 31.
 //
-// A deployment assigns shards statically, one per process that creates a
-// Generator, for example:
+// noetldb's stores lease a shard from the database by default: a store
+// opened without a shard takes the first free one in [LeaseOrder], holds it
+// for its life and frees it on Close or when its process dies (an advisory
+// lock on a connection of its own on PostgreSQL, a lease row renewed while
+// the store lives on a SQLite file). A deployment may instead assign shards
+// statically, one per process that creates a Generator, for example:
 //
-//   - from configuration or an environment variable (say NOETL_SHARD) set
-//     per replica;
+//   - from configuration or an environment variable set per replica;
 //   - from the ordinal of a Kubernetes StatefulSet pod (pod "noetl-3" takes a
-//     fixed offset plus 3), which stays stable across restarts;
-//   - from a lease held in a coordination service for the life of the
-//     process.
+//     fixed offset plus 3), which stays stable across restarts.
 //
 // Whatever the scheme, two generators that are alive at the same time must
 // never share a shard, and a process should create a single Generator per
 // shard and share it between goroutines. A restarted process may reuse its
 // shard once the wall clock is past the time of the last id the previous
 // process issued (normally at once; see Generator for clocks that step back).
+//
+// # Ids from NoETL's Python server
+//
+// NoETL's Python server issues ids from the same epoch in another layout:
+// ms<<22 | node<<12 | seq (12-bit sequence, 10-bit node). A Go id of shard s
+// and sequence q has the same bits as a Python id of node ((s&15)<<6)|(q>>12)
+// issued at twice the elapsed time, so the two can meet in one table. The
+// Python server's default node is 0, which only Go shards 0 and 16 reach
+// (with sequences below 4096): [LeaseOrder] leaves both out, and a static
+// assignment should avoid them too when the Python server writes to the
+// same tables.
 //
 // # Generating ids
 //

@@ -230,3 +230,10 @@ func (c *wallClock) resync() int64 {
 	c.sync.Store(mono + int64(wallSync))
 	return now.UnixMilli() - EpochMillis
 }
+
+// LeaseOrder is the order in which noetldb's stores try shards when they
+// lease one: every shard but 1 (the database function's) and 0 and 16 (the
+// ones that meet ids of NoETL's Python server on its default node; see the
+// package doc).
+var LeaseOrder = []int{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31}

@@ -10,20 +10,23 @@ package storage
 
 import (
 	"context"
-	"database/sql"
+	"log/slog"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/noetl/noetldb/internal/config"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage/postgres"
 	"github.com/noetl/noetldb/storage/sqlite"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
-// Option configures Open and the backends' Open functions.
+// Option configures Open and the backends' Open functions. The options
+// every backend takes are here (and, for programs that import one backend
+// only, in that backend's package too); the options of one backend are in
+// its package (postgres.WithPool, postgres.WithSchema, sqlite.WithDB) and
+// are refused by the other.
 type Option = config.Option
 
 // Open returns a Store for dsn:
@@ -55,43 +58,50 @@ func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	return nil, noetl.Invalidf("storage: unknown DSN scheme %q (want postgres://, postgresql://, sqlite:, file:)", scheme)
 }
 
-// WithShard makes the store issue ids on shard (0 and 2..31; 1 is the
-// database function's). Without it the shard comes from the
-// NOETL_SNOWFLAKE_SHARD environment variable, else 0. Two live stores that
-// write to one database must use different shards.
-func WithShard(shard int) Option { return func(o *config.Options) { o.Shard = &shard } }
+// WithShard makes the store issue ids on shard: 0 or 2..31 (1 is the
+// database function's, and is refused). Without it (or WithGenerator) the
+// store leases a free shard from the database for its life (see package
+// snowflake on choosing shards). Two live stores that write to one database
+// must use different shards.
+func WithShard(shard int) Option { return config.WithShard(shard) }
 
-// WithGenerator makes the store issue ids from g (shared with other code).
-func WithGenerator(g *snowflake.Generator) Option { return func(o *config.Options) { o.IDs = g } }
+// WithGenerator makes the store issue ids from g (shared with other code,
+// for example the generator of a long-lived store given to FromTx).
+func WithGenerator(g *snowflake.Generator) Option { return config.WithGenerator(g) }
 
 // WithClock sets the store's clock (tests). It also drives the id generator
 // the store makes, unless WithGenerator is given.
-func WithClock(now func() time.Time) Option {
-	return func(o *config.Options) { o.Now = now }
-}
-
-// WithSchema places the NoETL tables in the named PostgreSQL schema instead
-// of "noetl". SQLite ignores it.
-func WithSchema(name string) Option { return func(o *config.Options) { o.Schema = name } }
+func WithClock(now func() time.Time) Option { return config.WithClock(now) }
 
 // WithoutMigrate opens the store without applying pending migrations (for
 // deployments that run package schema's migrator or their own tool).
-func WithoutMigrate() Option { return func(o *config.Options) { o.NoMigrate = true } }
-
-// WithPool makes the PostgreSQL backend use the caller's pool; the dsn is
-// ignored and Close leaves the pool open.
-func WithPool(p *pgxpool.Pool) Option { return func(o *config.Options) { o.Pool = p } }
-
-// WithSQLDB makes the SQLite backend use the caller's *sql.DB (opened with
-// sqlite.DSN's pragmas); the path is ignored and Close leaves it open.
-func WithSQLDB(db *sql.DB) Option { return func(o *config.Options) { o.DB = db } }
+func WithoutMigrate() Option { return config.WithoutMigrate() }
 
 // WithPasswordCost sets the bcrypt cost of stored password hashes (default
 // bcrypt.DefaultCost). Tests may lower it to 4 for speed.
-func WithPasswordCost(cost int) Option { return func(o *config.Options) { o.PasswordCost = cost } }
+func WithPasswordCost(cost int) Option { return config.WithPasswordCost(cost) }
 
 // WithKeyring gives the store the keyring credential secrets are sealed with
 // (AES-256-GCM, see noetl.Keyring). Without one, storing or revealing a
 // credential's secret is refused with noetl.ErrNoKeyring: secrets are never
 // stored in plain text.
-func WithKeyring(k *noetl.Keyring) Option { return func(o *config.Options) { o.Keyring = k } }
+func WithKeyring(k *noetl.Keyring) Option { return config.WithKeyring(k) }
+
+// WithLogger makes the store log to l: every statement at Debug (its
+// repository operation such as "messages.post", SQL text without
+// arguments, duration, rows and error), and at Warn the statements slower
+// than the threshold (WithSlowThreshold) and the retries the store makes on
+// its own. See trace.NewLogHook. Without it (and without WithHook) the store
+// is not instrumented and pays nothing.
+func WithLogger(l *slog.Logger) Option { return config.WithLogger(l) }
+
+// WithSlowThreshold sets the duration from which WithLogger reports a
+// statement at Warn (default trace.DefaultSlowThreshold); a negative d
+// turns the slow report off. It has no effect without WithLogger.
+func WithSlowThreshold(d time.Duration) Option { return config.WithSlowThreshold(d) }
+
+// WithHook reports every repository call, statement and retry of the store
+// to h (see package trace), the same on both engines: a tracer makes one
+// span per call in OnCall and the call's statements beneath it. It may be
+// given with WithLogger; both then see everything.
+func WithHook(h trace.Hook) Option { return config.WithHook(h) }

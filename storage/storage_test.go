@@ -10,7 +10,10 @@ import (
 
 	"github.com/noetl/noetldb/internal/pgtest"
 	"github.com/noetl/noetldb/noetl"
+	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
+	"github.com/noetl/noetldb/storage/sqlite"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -77,15 +80,44 @@ func TestWithoutMigrateLeavesDatabaseEmpty(t *testing.T) {
 }
 
 func TestBadShardIsRefused(t *testing.T) {
-	_, err := storage.Open(context.Background(), "sqlite::memory:", storage.WithShard(32))
-	assert.Error(t, err)
+	for _, shard := range []int{-1, 1, 32} {
+		_, err := storage.Open(context.Background(), "sqlite::memory:", storage.WithShard(shard))
+		require.ErrorIs(t, err, noetl.ErrInvalid, "shard %d", shard)
+	}
+	s := openOK(t, "sqlite::memory:", "sqlite", storage.WithShard(9))
+	assert.Equal(t, 9, s.IDs().Shard())
+}
+
+func TestTheEnvironmentDoesNotPickTheShard(t *testing.T) {
 	t.Setenv("NOETL_SNOWFLAKE_SHARD", "9")
 	s := openOK(t, "sqlite::memory:", "sqlite")
-	assert.Equal(t, 9, s.IDs().Shard())
+	assert.NotEqual(t, 9, s.IDs().Shard(), "the library reads no environment variable")
+	assert.Equal(t, snowflake.LeaseOrder[0], s.IDs().Shard(), "a lone store leases the first shard of LeaseOrder")
+}
+
+func TestOptionOfAnotherBackendIsRefused(t *testing.T) {
+	ctx := context.Background()
+	_, err := storage.Open(ctx, "sqlite::memory:", postgres.WithSchema("x"))
+	require.ErrorIs(t, err, noetl.ErrInvalid)
+	require.Contains(t, err.Error(), "postgres.WithSchema")
+	_, err = storage.Open(ctx, "sqlite::memory:", postgres.WithPool(nil))
+	require.ErrorIs(t, err, noetl.ErrInvalid)
+	// Refused before connecting: no server is needed to see it.
+	_, err = storage.Open(ctx, "postgres://nobody@127.0.0.1:1/db", sqlite.WithDB(nil))
+	require.ErrorIs(t, err, noetl.ErrInvalid)
+	require.Contains(t, err.Error(), "sqlite.WithDB")
+	_, err = storage.Open(ctx, "sqlite::memory:", storage.WithShard(3), storage.WithGenerator(gen4(t)))
+	require.ErrorIs(t, err, noetl.ErrInvalid, "a shard and a generator both given")
 }
 
 func TestPostgresPasswordNotInConnectError(t *testing.T) {
 	_, err := storage.Open(context.Background(), "postgres://app:s3cretpw@127.0.0.1:1/db?connect_timeout=1")
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "s3cretpw")
+}
+
+func gen4(t *testing.T) *snowflake.Generator {
+	g, err := snowflake.NewGenerator(4)
+	require.NoError(t, err)
+	return g
 }

@@ -8,12 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
 	"github.com/noetl/noetldb/storage/sqlite"
 )
 
@@ -26,11 +28,13 @@ var ownSQLite string
 // app is the service: noetldb's store and helpdesk's own table, on one
 // database.
 type app struct {
-	store    noetl.Store
-	db       *sql.DB // helpdesk's own queries
-	postgres bool
-	tickets  string // the ticket table's qualified name
-	close    func()
+	store   noetl.Store
+	db      *sql.DB       // helpdesk's own queries
+	pool    *pgxpool.Pool // PostgreSQL only: the pool transactions begin on
+	schema  string        // PostgreSQL only: the NoETL schema
+	pg      bool
+	tickets string // the ticket table's qualified name
+	close   func()
 }
 
 func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
@@ -41,12 +45,13 @@ func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
 		if err != nil {
 			return nil, err
 		}
-		store, err := storage.Open(ctx, dsn, storage.WithPool(pool), storage.WithSchema(schemaName))
+		store, err := storage.Open(ctx, dsn, postgres.WithPool(pool), postgres.WithSchema(schemaName))
 		if err != nil {
 			pool.Close()
 			return nil, err
 		}
-		a.store, a.db, a.postgres, a.tickets = store, stdlib.OpenDBFromPool(pool), true, "helpdesk.ticket"
+		a.store, a.db, a.pg, a.tickets = store, stdlib.OpenDBFromPool(pool), true, "helpdesk.ticket"
+		a.pool, a.schema = pool, schemaName
 		a.close = func() { a.db.Close(); store.Close(); pool.Close() }
 		if _, err := a.db.ExecContext(ctx, strings.ReplaceAll(ownPostgres, "{noetl}", schemaName)); err != nil {
 			a.close()
@@ -68,7 +73,7 @@ func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
 			db.Close()
 			return nil, err
 		}
-		store, err := storage.Open(ctx, "sqlite:"+path, storage.WithSQLDB(db))
+		store, err := storage.Open(ctx, "sqlite:"+path, sqlite.WithDB(db))
 		if err != nil {
 			keep.Close()
 			db.Close()
@@ -96,7 +101,7 @@ type ticket struct {
 }
 
 func (a *app) q(s string) string {
-	if !a.postgres {
+	if !a.pg {
 		return s
 	}
 	for i := 1; strings.Contains(s, "?"); i++ {
@@ -106,31 +111,78 @@ func (a *app) q(s string) string {
 }
 
 func (a *app) timeArg(t time.Time) any {
-	if a.postgres {
+	if a.pg {
 		return t
 	}
 	return t.UnixMicro()
 }
 
+// inTx runs fn in one transaction of helpdesk's own, with a noetldb store
+// joined to it (FromTx): what fn writes through the store and through exec
+// commits or rolls back together. The joined store issues ids from the
+// long-lived store's generator.
+func (a *app) inTx(ctx context.Context, fn func(store noetl.Store, exec func(query string, args ...any) error) error) error {
+	if a.pg {
+		return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+			store, err := postgres.FromTx(tx, postgres.WithSchema(a.schema), postgres.WithGenerator(a.store.IDs()))
+			if err != nil {
+				return err
+			}
+			return fn(store, func(query string, args ...any) error {
+				_, err := tx.Exec(ctx, a.q(query), args...)
+				return err
+			})
+		})
+	}
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	store, err := sqlite.FromTx(tx, sqlite.WithGenerator(a.store.IDs()))
+	if err != nil {
+		return err
+	}
+	err = fn(store, func(query string, args ...any) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// createTicket opens a ticket for a chat and announces it in the chat with
+// a system message, in one transaction: both are written or neither.
 func (a *app) createTicket(ctx context.Context, chatID snowflake.ID, title string) (ticket, error) {
 	if strings.TrimSpace(title) == "" {
 		return ticket{}, noetl.Invalidf("ticket title: must not be empty")
 	}
-	// The chat must exist in noetldb's tables: read it through the store.
-	if _, err := a.store.Chats().Get(ctx, chatID); err != nil {
-		return ticket{}, err
-	}
-	id, err := a.store.IDs().Next()
-	if err != nil {
-		return ticket{}, err
-	}
-	tk := ticket{ID: id, ChatID: chatID, Title: title, Status: "open", CreatedAt: noetl.UTC(time.Now())}
-	_, err = a.db.ExecContext(ctx, a.q("INSERT INTO "+a.tickets+" (id, chat_id, title, status, created_at) VALUES (?, ?, ?, ?, ?)"),
-		int64(tk.ID), int64(tk.ChatID), tk.Title, tk.Status, a.timeArg(tk.CreatedAt))
-	if err != nil {
-		return ticket{}, fmt.Errorf("create ticket: %w", err)
-	}
-	return tk, nil
+	var tk ticket
+	err := a.inTx(ctx, func(store noetl.Store, exec func(string, ...any) error) error {
+		// The chat must exist in noetldb's tables: read it through the store.
+		if _, err := store.Chats().Get(ctx, chatID); err != nil {
+			return err
+		}
+		if _, err := store.Messages().Post(ctx, noetl.NewMessage{ChatID: chatID, SenderType: noetl.SenderSystem,
+			Content: "ticket opened: " + title}); err != nil {
+			return err
+		}
+		id, err := store.IDs().Next()
+		if err != nil {
+			return err
+		}
+		tk = ticket{ID: id, ChatID: chatID, Title: title, Status: "open", CreatedAt: noetl.UTC(time.Now())}
+		err = exec("INSERT INTO "+a.tickets+" (id, chat_id, title, status, created_at) VALUES (?, ?, ?, ?, ?)",
+			int64(tk.ID), int64(tk.ChatID), tk.Title, tk.Status, a.timeArg(tk.CreatedAt))
+		if err != nil {
+			// helpdesk's own CHECK refused the row: the message goes too.
+			return noetl.Invalidf("create ticket: %v", err)
+		}
+		return nil
+	})
+	return tk, err
 }
 
 func (a *app) getTicket(ctx context.Context, id snowflake.ID) (ticket, error) {

@@ -6,7 +6,7 @@
 //   - on SQLite both live in the same file.
 //
 // The service opens the database itself, hands the pool (or *sql.DB) to
-// noetldb with storage.WithPool / storage.WithSQLDB, applies noetldb's
+// noetldb with postgres.WithPool / sqlite.WithDB, applies noetldb's
 // migrations and then its own, and serves:
 //
 //	POST /profiles                      create a profile

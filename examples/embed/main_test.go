@@ -108,6 +108,23 @@ func scriptedSession(t *testing.T, c client) {
 	assert.Equal(t, chatID, got["chat_id"])
 	code, body = c.do("POST", "/tickets", "", map[string]any{"chat_id": "777", "title": "no such chat"})
 	assert.Equal(t, http.StatusNotFound, code, body)
+	// The ticket and its announcement are one transaction: a ticket that
+	// helpdesk's own table refuses (its title is too long) takes the
+	// announcement with it.
+	messages := func() []string {
+		code, page := c.do("GET", "/chats/"+chatID+"/messages?limit=100&order=asc", annID, nil)
+		require.Equal(t, http.StatusOK, code, page)
+		var out []string
+		for _, m := range page["items"].([]any) {
+			out = append(out, m.(map[string]any)["content"].(string))
+		}
+		return out
+	}
+	require.Contains(t, messages(), "ticket opened: printer")
+	before := messages()
+	code, body = c.do("POST", "/tickets", "", map[string]any{"chat_id": chatID, "title": strings.Repeat("long ", 30)})
+	assert.Equal(t, http.StatusBadRequest, code, body)
+	assert.Equal(t, before, messages(), "the refused ticket's announcement was rolled back")
 
 	for _, want := range []string{"0.1.0", "0.1.1"} {
 		code, e := c.do("POST", "/catalog", "", map[string]any{"path": "playbooks/weather", "type": "playbook", "payload": map[string]any{"steps": 3}})

@@ -75,37 +75,37 @@ func tourEvents(t *tour) error {
 		return e
 	}
 	// The first events one at a time, as an engine would write them live.
-	start, err := t.store.Events().Append(t.ctx, ev(0, "execution_start", "", "RUNNING"))
+	start, err := t.store.Events().Append(t.ctx, ev(0, noetl.EventExecutionStart, "", noetl.EventRunning))
 	if err != nil {
 		return err
 	}
-	s1 := ev(5, "step_end", "start", "COMPLETED")
+	s1 := ev(5, noetl.EventStepEnd, "start", noetl.EventCompleted)
 	s1.Duration = execPtr(0.005)
 	if _, err := t.store.Events().Append(t.ctx, s1); err != nil {
 		return err
 	}
-	loop, err := t.store.Events().Append(t.ctx, ev(10, "loop_start", "fetch", "RUNNING"))
+	loop, err := t.store.Events().Append(t.ctx, ev(10, noetl.EventLoopStart, "fetch", noetl.EventRunning))
 	if err != nil {
 		return err
 	}
 	// The loop's iterations in one batch: all or nothing, ids in order.
 	var batch []noetl.Event
 	for i, city := range []string{"Oslo", "Lima", "Pune"} {
-		it := ev(20+i*100, "iteration_start", "fetch", "RUNNING")
+		it := ev(20+i*100, noetl.EventIterationStart, "fetch", noetl.EventRunning)
 		it.ParentEventID, it.LoopName, it.CurrentIndex, it.CurrentItem = execPtr(loop.EventID), execPtr("cities"), execPtr(i), execPtr(city)
 		done := it
-		done.Timestamp, done.EventType, done.Status = at(90+i*100), execPtr("iteration_end"), execPtr("COMPLETED")
+		done.Timestamp, done.EventType, done.Status = at(90+i*100), execPtr(noetl.EventIterationEnd), execPtr(noetl.EventCompleted)
 		done.Duration = execPtr(0.07)
 		done.OutputResult = json.RawMessage(fmt.Sprintf(`{"city":%q,"temp_c":%d}`, city, 12+i*7))
 		if city == "Lima" {
-			done.Status, done.Error, done.OutputResult = execPtr("FAILED"), execPtr("HTTP 503"), nil
+			done.Status, done.Error, done.OutputResult = execPtr(noetl.EventFailed), execPtr("HTTP 503"), nil
 		}
 		batch = append(batch, it, done)
 	}
 	if err := t.store.Events().AppendBatch(t.ctx, batch); err != nil {
 		return err
 	}
-	for i, e := range []noetl.Event{ev(400, "loop_end", "fetch", "COMPLETED"), ev(405, "step_end", "end", "COMPLETED"), ev(410, "execution_end", "", "COMPLETED")} {
+	for i, e := range []noetl.Event{ev(400, noetl.EventLoopEnd, "fetch", noetl.EventCompleted), ev(405, noetl.EventStepEnd, "end", noetl.EventCompleted), ev(410, noetl.EventExecutionEnd, "", noetl.EventCompleted)} {
 		if i == 0 {
 			e.Duration = execPtr(0.39)
 		}
@@ -135,7 +135,7 @@ func tourEvents(t *tour) error {
 		}
 		t.printf("%s\n", strings.TrimRight(line, " "))
 	}
-	kids, err := t.store.Events().Children(t.ctx, exec, loop.EventID, noetl.EventQuery{Status: "FAILED"})
+	kids, err := t.store.Events().Children(t.ctx, exec, loop.EventID, noetl.EventQuery{Status: noetl.EventFailed})
 	if err != nil {
 		return err
 	}

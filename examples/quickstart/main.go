@@ -20,6 +20,7 @@ import (
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/storage"
+	"github.com/noetl/noetldb/storage/postgres"
 )
 
 // tour is what every step gets: the store, where to print, and values
@@ -65,9 +66,19 @@ func run(ctx context.Context, out io.Writer, dsn, schemaName string) error {
 	if err != nil {
 		return err
 	}
-	opts := []storage.Option{storage.WithShard(7), storage.WithKeyring(keyring)}
+	opts := []storage.Option{storage.WithKeyring(keyring)}
+	// The store leases a free id shard from the database unless one is
+	// given; a deployment that assigns shards itself passes its own, here
+	// from an environment variable the program (not the library) reads.
+	if v := os.Getenv("NOETL_SNOWFLAKE_SHARD"); v != "" {
+		shard, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("NOETL_SNOWFLAKE_SHARD=%q: not a number", v)
+		}
+		opts = append(opts, storage.WithShard(shard))
+	}
 	if schemaName != "" {
-		opts = append(opts, storage.WithSchema(schemaName))
+		opts = append(opts, postgres.WithSchema(schemaName))
 	}
 	store, err := storage.Open(ctx, dsn, opts...)
 	if err != nil {

@@ -21,6 +21,14 @@ func TestQuickstartSQLite(t *testing.T) {
 	for _, s := range steps {
 		require.Contains(t, out.String(), "== "+s.title+" ==")
 	}
+	require.Contains(t, out.String(), "shard    2", "a lone store leases the first free shard")
+}
+
+// A shard the program reads from its environment replaces the lease.
+func TestQuickstartShardFromTheEnvironment(t *testing.T) {
+	t.Setenv("NOETL_SNOWFLAKE_SHARD", "7")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), &out, "sqlite::memory:", ""))
 	require.Contains(t, out.String(), "shard    7")
 }
 

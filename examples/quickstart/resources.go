@@ -143,7 +143,7 @@ func tourSchedules(t *tour) error {
 	for _, c := range claims {
 		t.printf("claimed schedule %s for slot %s; its next run is %s\n",
 			c.Schedule.ScheduleID, c.Slot.Format(time.RFC3339), c.Schedule.NextRunAt.Format(time.RFC3339))
-		if _, err := t.store.Schedules().RecordRun(t.ctx, c.Schedule.ScheduleID, "completed"); err != nil {
+		if _, err := t.store.Schedules().RecordRun(t.ctx, c.Schedule.ScheduleID, noetl.EventCompleted); err != nil {
 			return err
 		}
 	}

@@ -1,27 +1,21 @@
 // Package config holds the options shared by the storage backends. The
-// public constructors live in package storage; the backends alias [Option].
+// constructors are implemented here once and exported by package storage
+// and by each backend; the backends alias [Option].
 package config
 
 import (
 	"database/sql"
-	"fmt"
-	"os"
-	"strconv"
+	"log/slog"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
-// ShardEnv is the environment variable read for the id shard when no option
-// sets one.
-const ShardEnv = "NOETL_SNOWFLAKE_SHARD"
-
-// DefaultShard is the shard used when neither an option nor ShardEnv sets
-// one. The database's own snowflake_id() uses shard 1, so the default differs.
-const DefaultShard = 0
+// DatabaseShard is the shard of the database's own snowflake_id()
+// function; a Go generator must not use it.
+const DatabaseShard = 1
 
 // Options is what the backends read.
 type Options struct {
@@ -30,11 +24,22 @@ type Options struct {
 	Now          func() time.Time
 	Schema       string
 	NoMigrate    bool
-	Pool         *pgxpool.Pool
+	Pool         any // *pgxpool.Pool: kept untyped so SQLite does not link pgx
 	DB           *sql.DB
 	PasswordCost int
 	Keyring      *noetl.Keyring
+	// only lists the options given that belong to one backend.
+	only []scoped
+
+	// Observability (storage.WithLogger, WithSlowThreshold, WithHook).
+	Logger        *slog.Logger
+	SlowThreshold time.Duration
+	Hook          trace.Hook
 }
+
+// scoped is a backend-specific option: its name and the backend it
+// belongs to.
+type scoped struct{ name, backend string }
 
 // Option sets one field of Options.
 type Option func(*Options)
@@ -50,26 +55,100 @@ func Apply(opts []Option) Options {
 	return o
 }
 
-// Generator returns the id generator the options ask for: the one given, or
-// a new one on the shard given, in ShardEnv, or DefaultShard.
+// Scoped returns an option that belongs to backend only: Check refuses it
+// on any other.
+func Scoped(name, backend string, set func(*Options)) Option {
+	return func(o *Options) {
+		o.only = append(o.only, scoped{name, backend})
+		set(o)
+	}
+}
+
+// Check refuses the options that do not apply where they were given:
+// another backend's option, and the ones named in notHere (options of
+// backend that do not apply to this constructor, such as a pool given to
+// FromTx). Errors wrap noetl.ErrInvalid.
+func (o *Options) Check(backend, where string, notHere ...string) error {
+	for _, s := range o.only {
+		if s.backend != backend {
+			return noetl.Invalidf("%s: option %s applies to %s only", where, s.name, s.backend)
+		}
+		for _, n := range notHere {
+			if s.name == n {
+				return noetl.Invalidf("%s: option %s does not apply here", where, s.name)
+			}
+		}
+	}
+	if o.Shard != nil && o.IDs != nil {
+		return noetl.Invalidf("%s: WithShard and WithGenerator both given; give one", where)
+	}
+	if o.SlowThreshold != 0 && o.Logger == nil {
+		return noetl.Invalidf("%s: WithSlowThreshold given without WithLogger", where)
+	}
+	return nil
+}
+
+// Generator returns the id generator the options ask for: the one given, a
+// new one on the shard given, or nil when neither is given (the backend
+// then leases a shard from the database).
 func (o *Options) Generator() (*snowflake.Generator, error) {
 	if o.IDs != nil {
 		return o.IDs, nil
 	}
-	shard := DefaultShard
-	switch {
-	case o.Shard != nil:
-		shard = *o.Shard
-	case os.Getenv(ShardEnv) != "":
-		n, err := strconv.Atoi(os.Getenv(ShardEnv))
-		if err != nil {
-			return nil, fmt.Errorf("%s=%q: not a number", ShardEnv, os.Getenv(ShardEnv))
-		}
-		shard = n
+	if o.Shard == nil {
+		return nil, nil
+	}
+	return o.NewGenerator(*o.Shard)
+}
+
+// NewGenerator returns a generator on shard with the options' clock.
+func (o *Options) NewGenerator(shard int) (*snowflake.Generator, error) {
+	if shard == DatabaseShard {
+		return nil, noetl.Invalidf("shard %d is the database's own snowflake_id(); give another", DatabaseShard)
 	}
 	var gopts []snowflake.Option
 	if o.Now != nil {
 		gopts = append(gopts, snowflake.WithClock(o.Now))
 	}
-	return snowflake.NewGenerator(shard, gopts...)
+	g, err := snowflake.NewGenerator(shard, gopts...)
+	if err != nil {
+		return nil, noetl.Invalidf("%v", err)
+	}
+	return g, nil
+}
+
+// The shared option constructors; storage and the backends export them.
+
+// WithShard is storage.WithShard.
+func WithShard(shard int) Option { return func(o *Options) { o.Shard = &shard } }
+
+// WithGenerator is storage.WithGenerator.
+func WithGenerator(g *snowflake.Generator) Option { return func(o *Options) { o.IDs = g } }
+
+// WithClock is storage.WithClock.
+func WithClock(now func() time.Time) Option { return func(o *Options) { o.Now = now } }
+
+// WithoutMigrate is storage.WithoutMigrate.
+func WithoutMigrate() Option { return func(o *Options) { o.NoMigrate = true } }
+
+// WithPasswordCost is storage.WithPasswordCost.
+func WithPasswordCost(cost int) Option { return func(o *Options) { o.PasswordCost = cost } }
+
+// WithKeyring is storage.WithKeyring.
+func WithKeyring(k *noetl.Keyring) Option { return func(o *Options) { o.Keyring = k } }
+
+// WithLogger is storage.WithLogger.
+func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithSlowThreshold is storage.WithSlowThreshold.
+func WithSlowThreshold(d time.Duration) Option { return func(o *Options) { o.SlowThreshold = d } }
+
+// WithHook is storage.WithHook.
+func WithHook(h trace.Hook) Option { return func(o *Options) { o.Hook = h } }
+
+// TraceHook returns the hook the options ask for: the logger's hook and the
+// caller's hook together; nil when neither is set, so the store is not
+// instrumented at all.
+func (o *Options) TraceHook() trace.Hook {
+	return trace.Multi(trace.NewLogHook(o.Logger, o.SlowThreshold), o.Hook)
 }

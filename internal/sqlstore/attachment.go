@@ -90,7 +90,7 @@ func (r attachmentRepo) List(ctx context.Context, aq noetl.AttachmentQuery) (noe
 	}
 	limit, _ := noetl.ClampLimit(aq.Limit)
 	var cur [2]int64
-	has, err := DecodeCursor(aq.After, &cur)
+	has, err := DecodeCursor("attachment", aq.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Attachment]{}, err
 	}
@@ -118,7 +118,7 @@ func (r attachmentRepo) List(ctx context.Context, aq noetl.AttachmentQuery) (noe
 	if err != nil {
 		return noetl.Page[noetl.Attachment]{}, r.s.wrap(err, "list attachments")
 	}
-	return pageOf(items, limit, func(v noetl.Attachment) any {
+	return pageOf(items, limit, "attachment", func(v noetl.Attachment) any {
 		return [2]int64{v.CreatedAt.UnixMicro(), int64(v.ID)}
 	}), nil
 }

@@ -35,6 +35,9 @@ func (s *Store) ensureResource(ctx context.Context, name string) error {
 }
 
 func (r resourceRepo) Get(ctx context.Context, name string) (noetl.Resource, error) {
+	if err := noetl.ValidateString("resource type", name); err != nil {
+		return noetl.Resource{}, err
+	}
 	q := r.s.d.SQL("resource.get", func() string { return "SELECT name FROM {resource} WHERE name = ?" })
 	var v noetl.Resource
 	err := r.s.q.QueryRow(ctx, q, name).Scan(&v.Name)
@@ -47,7 +50,7 @@ func (r resourceRepo) List(ctx context.Context, qr noetl.ResourceQuery) (noetl.P
 		return noetl.Page[noetl.Resource]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("resource", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Resource]{}, err
 	}
 	q := r.s.d.SQL("resource.list", func() string {
@@ -60,10 +63,13 @@ func (r resourceRepo) List(ctx context.Context, qr noetl.ResourceQuery) (noetl.P
 	if err != nil {
 		return noetl.Page[noetl.Resource]{}, r.s.wrap(err, "list resource types")
 	}
-	return pageOf(items, limit, func(v noetl.Resource) any { return v.Name }), nil
+	return pageOf(items, limit, "resource", func(v noetl.Resource) any { return v.Name }), nil
 }
 
 func (r resourceRepo) Delete(ctx context.Context, name string) error {
+	if err := noetl.ValidateString("resource type", name); err != nil {
+		return err
+	}
 	q := r.s.d.SQL("resource.delete", func() string { return "DELETE FROM {resource} WHERE name = ?" })
 	n, err := r.s.q.Exec(ctx, q, name)
 	if kind, _ := r.s.constraint(err); kind == noetl.ErrReferenced {
@@ -175,10 +181,12 @@ func (r catalogRepo) latestVersion(ctx context.Context, path string) (string, er
 }
 
 // nextVersion is the next patch after latest; versions not written by this
-// library may have leading zeros, which are read as numbers.
-func nextVersion(latest string) string {
+// library may have leading zeros, which are read as numbers. A patch that
+// would pass noetl.MaxVersionPart is ErrConflict: that version could not be
+// read or deleted.
+func nextVersion(path, latest string) (string, error) {
 	if latest == "" {
-		return noetl.FirstVersion
+		return noetl.FirstVersion, nil
 	}
 	parts := strings.Split(latest, ".")
 	if len(parts) == 3 {
@@ -190,10 +198,13 @@ func nextVersion(latest string) string {
 			n[i] = v
 		}
 		if ok {
-			return noetl.Version{Major: n[0], Minor: n[1], Patch: n[2]}.NextPatch().String()
+			if n[0] > noetl.MaxVersionPart || n[1] > noetl.MaxVersionPart || n[2] >= noetl.MaxVersionPart {
+				return "", noetl.NewError(noetl.ErrConflict, "register catalog %q: the patches after version %s are exhausted; register an explicit version", path, latest)
+			}
+			return noetl.Version{Major: n[0], Minor: n[1], Patch: n[2]}.NextPatch().String(), nil
 		}
 	}
-	return noetl.FirstVersion
+	return noetl.FirstVersion, nil
 }
 
 // lockPath serialises registrations of one path until the transaction ends.
@@ -251,7 +262,9 @@ func (r catalogRepo) Register(ctx context.Context, in noetl.NewCatalogEntry) (no
 			if err != nil {
 				return err
 			}
-			v.ResourceVersion = nextVersion(latest)
+			if v.ResourceVersion, err = nextVersion(in.Path, latest); err != nil {
+				return err
+			}
 		}
 		v.Timestamp = ts.now()
 		n, err := ts.q.Exec(ctx, q, v.ResourcePath, v.ResourceType, v.ResourceVersion, v.Source, v.ResourceLocation,
@@ -272,6 +285,9 @@ func (r catalogRepo) Register(ctx context.Context, in noetl.NewCatalogEntry) (no
 }
 
 func (r catalogRepo) Get(ctx context.Context, path, version string) (noetl.CatalogEntry, error) {
+	if err := noetl.ValidateString("resource path", path); err != nil {
+		return noetl.CatalogEntry{}, err
+	}
 	if version == "" || version == noetl.LatestVersion {
 		q := r.s.d.SQL("catalog.latest", func() string {
 			return "SELECT " + catalogCols + " FROM " + keyedCatalog(r.s.d, " WHERE resource_path = ?") + newestFirst
@@ -290,12 +306,16 @@ func (r catalogRepo) Get(ctx context.Context, path, version string) (noetl.Catal
 }
 
 func (r catalogRepo) Versions(ctx context.Context, path string, qr noetl.VersionQuery) (noetl.Page[noetl.CatalogEntry], error) {
+	if err := noetl.ValidateString("resource path", path); err != nil {
+		return noetl.Page[noetl.CatalogEntry]{}, err
+	}
 	limit, err := noetl.ClampLimit(qr.Limit)
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, err
 	}
-	var after string
-	has, err := DecodeCursor(qr.After, &after)
+	var cur versionCursor
+	has, err := DecodeCursor("catalog.versions", qr.After, &cur)
+	after := string(cur)
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, err
 	}
@@ -317,8 +337,11 @@ func (r catalogRepo) Versions(ctx context.Context, path string, qr noetl.Version
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, r.s.wrap(err, "versions of %q", path)
 	}
-	return pageOf(items, limit, func(v noetl.CatalogEntry) any { return v.ResourceVersion }), nil
+	return pageOf(items, limit, "catalog.versions", func(v noetl.CatalogEntry) any { return versionCursor(v.ResourceVersion) }), nil
 }
+
+// versionCursor is the keyset position of CatalogRepo.Versions.
+type versionCursor string
 
 // catalogCursor is the keyset position of CatalogRepo.List.
 type catalogCursor struct {
@@ -332,7 +355,7 @@ func (r catalogRepo) List(ctx context.Context, qr noetl.CatalogQuery) (noetl.Pag
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var cur catalogCursor
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("catalog", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, err
 	}
@@ -366,28 +389,34 @@ func (r catalogRepo) List(ctx context.Context, qr noetl.CatalogQuery) (noetl.Pag
 		}
 		if has {
 			// Paths before the cursor's are skipped through the primary key.
-			where = append(where, "resource_path >= ?")
+			where = append(where, "resource_path"+byteOrder(r.s.d)+" >= ?")
 		}
 		cond := ""
 		if len(where) > 0 {
 			cond = " WHERE " + strings.Join(where, " AND ")
 		}
 		q := "SELECT " + catalogCols + " FROM " + keyedCatalog(r.s.d, cond)
+		// Byte order on the text columns, the same on both engines whatever
+		// the database's collation.
+		c := byteOrder(r.s.d)
 		if has {
-			q += " WHERE (resource_path, vk1, vk2, vk3, resource_version) > (?, ?, ?, ?, ?)"
+			q += " WHERE (resource_path" + c + ", vk1, vk2, vk3, resource_version" + c + ") > (?, ?, ?, ?, ?)"
 		}
-		return q + " ORDER BY resource_path, vk1, vk2, vk3, resource_version LIMIT ?"
+		return q + " ORDER BY resource_path" + c + ", vk1, vk2, vk3, resource_version" + c + " LIMIT ?"
 	})
 	items, err := collect(ctx, r.s.q, q, args, scanEntry)
 	if err != nil {
 		return noetl.Page[noetl.CatalogEntry]{}, r.s.wrap(err, "list catalog")
 	}
-	return pageOf(items, limit, func(v noetl.CatalogEntry) any {
+	return pageOf(items, limit, "catalog", func(v noetl.CatalogEntry) any {
 		return catalogCursor{Path: v.ResourcePath, Version: v.ResourceVersion}
 	}), nil
 }
 
 func (r catalogRepo) Delete(ctx context.Context, path, version string) error {
+	if err := noetl.ValidateString("resource path", path); err != nil {
+		return err
+	}
 	if _, err := noetl.ParseVersion(version); err != nil {
 		return err
 	}

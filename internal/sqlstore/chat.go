@@ -79,7 +79,7 @@ func (r chatRepo) List(ctx context.Context, cq noetl.ChatQuery) (noetl.Page[noet
 	}
 	limit, _ := noetl.ClampLimit(cq.Limit)
 	var after int64
-	if _, err := DecodeCursor(cq.After, &after); err != nil {
+	if _, err := DecodeCursor("chat", cq.After, &after); err != nil {
 		return noetl.Page[noetl.Chat]{}, err
 	}
 	var q string
@@ -101,7 +101,7 @@ func (r chatRepo) List(ctx context.Context, cq noetl.ChatQuery) (noetl.Page[noet
 	if err != nil {
 		return noetl.Page[noetl.Chat]{}, r.s.wrap(err, "list chats of label %s", cq.LabelID)
 	}
-	return pageOf(items, limit, func(v noetl.Chat) any { return int64(v.ID) }), nil
+	return pageOf(items, limit, "chat", func(v noetl.Chat) any { return int64(v.ID) }), nil
 }
 
 func (r chatRepo) ListForProfile(ctx context.Context, profileID snowflake.ID, mq noetl.MembershipQuery) (noetl.Page[noetl.ChatMembership], error) {
@@ -110,7 +110,7 @@ func (r chatRepo) ListForProfile(ctx context.Context, profileID snowflake.ID, mq
 	}
 	limit, _ := noetl.ClampLimit(mq.Limit)
 	var after int64
-	if _, err := DecodeCursor(mq.After, &after); err != nil {
+	if _, err := DecodeCursor("chat.forprofile", mq.After, &after); err != nil {
 		return noetl.Page[noetl.ChatMembership]{}, err
 	}
 	base := "SELECT c.id, c.label_id, c.name, c.owner_id, c.created_at, m.role, m.joined_at FROM {member} m" +
@@ -130,7 +130,7 @@ func (r chatRepo) ListForProfile(ctx context.Context, profileID snowflake.ID, mq
 	if err != nil {
 		return noetl.Page[noetl.ChatMembership]{}, r.s.wrap(err, "list chats of profile %s", profileID)
 	}
-	return pageOf(items, limit, func(v noetl.ChatMembership) any { return int64(v.Chat.ID) }), nil
+	return pageOf(items, limit, "chat.forprofile", func(v noetl.ChatMembership) any { return int64(v.Chat.ID) }), nil
 }
 
 // Rename, Move and Delete are each one guarded statement: it changes the

@@ -79,6 +79,9 @@ func (r credentialRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Credent
 }
 
 func (r credentialRepo) GetByName(ctx context.Context, name string) (noetl.Credential, error) {
+	if err := noetl.ValidateString("credential name", name); err != nil {
+		return noetl.Credential{}, err
+	}
 	q := r.s.d.SQL("credential.byname", func() string { return "SELECT " + credentialCols(r.s.d) + " FROM {credential} WHERE name = ?" })
 	v, err := scanCredential(r.s.q.QueryRow(ctx, q, name))
 	return v, r.s.wrap(err, "credential %q", name)
@@ -90,7 +93,7 @@ func (r credentialRepo) List(ctx context.Context, qr noetl.CredentialQuery) (noe
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("credential", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Credential]{}, err
 	}
 	args := []any{after}
@@ -121,10 +124,13 @@ func (r credentialRepo) List(ctx context.Context, qr noetl.CredentialQuery) (noe
 	if err != nil {
 		return noetl.Page[noetl.Credential]{}, r.s.wrap(err, "list credentials")
 	}
-	return pageOf(items, limit, func(v noetl.Credential) any { return v.Name }), nil
+	return pageOf(items, limit, "credential", func(v noetl.Credential) any { return v.Name }), nil
 }
 
 func (r credentialRepo) Reveal(ctx context.Context, name string) (noetl.Secret, error) {
+	if err := noetl.ValidateString("credential name", name); err != nil {
+		return "", err
+	}
 	k, err := r.keyring(fmt.Sprintf("reveal credential %q", name))
 	if err != nil {
 		return "", err
@@ -142,6 +148,9 @@ func (r credentialRepo) Reveal(ctx context.Context, name string) (noetl.Secret, 
 }
 
 func (r credentialRepo) Delete(ctx context.Context, name string) error {
+	if err := noetl.ValidateString("credential name", name); err != nil {
+		return err
+	}
 	q := r.s.d.SQL("credential.delete", func() string { return "DELETE FROM {credential} WHERE name = ?" })
 	n, err := r.s.q.Exec(ctx, q, name)
 	if kind, _ := r.s.constraint(err); kind == noetl.ErrReferenced {

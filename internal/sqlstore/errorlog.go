@@ -73,7 +73,7 @@ func (r errorLogRepo) List(ctx context.Context, qr noetl.ErrorLogQuery) (noetl.P
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var cur [2]int64
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("errorlog", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.ErrorLog]{}, err
 	}
@@ -109,7 +109,7 @@ func (r errorLogRepo) List(ctx context.Context, qr noetl.ErrorLogQuery) (noetl.P
 	if err != nil {
 		return noetl.Page[noetl.ErrorLog]{}, r.s.wrap(err, "list errors")
 	}
-	return pageOf(items, limit, func(v noetl.ErrorLog) any {
+	return pageOf(items, limit, "errorlog", func(v noetl.ErrorLog) any {
 		return [2]int64{v.Timestamp.UnixMicro(), int64(v.ErrorID)}
 	}), nil
 }

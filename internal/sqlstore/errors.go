@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/noetl/noetldb/noetl"
 )
@@ -17,7 +18,7 @@ func (s *Store) wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, noetl.ClipArgs(args)...) // inputs quoted only as a short prefix
 	var ne *noetl.Error
 	switch {
 	case errors.As(err, &ne):
@@ -27,10 +28,17 @@ func (s *Store) wrap(err error, format string, args ...any) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", msg, err)
 	}
-	if kind, _ := s.d.Classify(err); kind != nil {
-		return &noetl.Error{Kind: kind, Msg: msg + ": " + describe(kind), Cause: err}
+	kind, _ := s.d.Classify(err)
+	switch kind {
+	case nil:
+		kind = noetl.ErrStorage
+		fallthrough
+	case noetl.ErrTransient, noetl.ErrClosed, noetl.ErrStorage:
+		// The driver's text tells an operator what failed; constraint
+		// errors above keep it in Cause only (it may quote the values).
+		return &noetl.Error{Kind: kind, Msg: msg + ": " + clip(err.Error(), 200), Cause: err}
 	}
-	return fmt.Errorf("%s: %w", msg, err)
+	return &noetl.Error{Kind: kind, Msg: msg + ": " + describe(kind), Cause: err}
 }
 
 func describe(kind error) string {
@@ -54,3 +62,14 @@ func (s *Store) constraint(err error) (error, string) {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, noetl.ErrNotFound) }
+
+// clip returns s cut to at most n bytes on a rune boundary, marked when cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

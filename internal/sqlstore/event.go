@@ -532,16 +532,21 @@ const (
 )
 
 func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflake.ID, qr noetl.EventQuery) (noetl.Page[noetl.Event], error) {
-	limit, err := noetl.ClampLimit(qr.Limit)
-	if err != nil {
+	if err := qr.Validate(); err != nil {
 		return noetl.Page[noetl.Event]{}, err
 	}
-	var after [1]int64
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	limit, _ := noetl.ClampLimit(qr.Limit)
+	list := "event"
+	if parent != nil {
+		list = "event.children"
+	}
+	// The position is the last event's seq.
+	var after int64
+	if _, err := DecodeCursor(list, qr.After, &after); err != nil {
 		return noetl.Page[noetl.Event]{}, err
 	}
 	var args [9]any
-	a := append(args[:0], int64(exec), after[0])
+	a := append(args[:0], int64(exec), after)
 	mask := 0
 	if parent != nil {
 		mask |= evParent
@@ -575,7 +580,7 @@ func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflak
 	if err != nil {
 		return noetl.Page[noetl.Event]{}, r.s.wrap(err, "list events of execution %s", exec)
 	}
-	page := followPage(items, limit, func(v seqEvent) any { return [1]int64{v.seq} })
+	page := followPage(items, limit, list, func(v seqEvent) any { return v.seq })
 	events := make([]noetl.Event, len(page.Items))
 	for i := range page.Items {
 		events[i] = page.Items[i].Event

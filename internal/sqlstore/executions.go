@@ -96,7 +96,7 @@ func (r executionRepo) List(ctx context.Context, qr noetl.ExecutionQuery) (noetl
 		return noetl.Page[noetl.ExecutionInfo]{}, err
 	}
 	var cur [2]int64
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("execution", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.ExecutionInfo]{}, err
 	}
@@ -110,7 +110,7 @@ func (r executionRepo) List(ctx context.Context, qr noetl.ExecutionQuery) (noetl
 	if err != nil {
 		return noetl.Page[noetl.ExecutionInfo]{}, r.s.wrap(err, "list executions")
 	}
-	return pageOf(items, limit, func(v noetl.ExecutionInfo) any {
+	return pageOf(items, limit, "execution", func(v noetl.ExecutionInfo) any {
 		return [2]int64{v.Timestamp.UnixMicro(), int64(v.ExecutionID)}
 	}), nil
 }

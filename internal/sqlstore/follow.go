@@ -7,12 +7,12 @@ import "github.com/noetl/noetldb/noetl"
 // item on every non-empty page, the last one included, so a reader at the
 // end continues from it when more rows commit. An empty page has no Next;
 // the reader keeps the cursor it passed.
-func followPage[T any](items []T, limit int, cursor func(T) any) noetl.Page[T] {
+func followPage[T any](items []T, limit int, list string, cursor func(T) any) noetl.Page[T] {
 	if len(items) > limit {
 		items = items[:limit]
 	}
 	if len(items) == 0 {
 		return noetl.Page[T]{Items: items}
 	}
-	return noetl.Page[T]{Items: items, Next: EncodeCursor(cursor(items[len(items)-1]))}
+	return noetl.Page[T]{Items: items, Next: EncodeCursor(list, cursor(items[len(items)-1]))}
 }

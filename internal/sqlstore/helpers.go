@@ -29,13 +29,14 @@ func collect[T any](ctx context.Context, q Querier, query string, args []any, sc
 }
 
 // pageOf turns limit+1 fetched items into a page: when there is one more
-// than limit, it is dropped and Next points after the last item kept.
-func pageOf[T any](items []T, limit int, cursor func(T) any) noetl.Page[T] {
+// than limit, it is dropped and Next points after the last item kept, as
+// a cursor of list (see EncodeCursor).
+func pageOf[T any](items []T, limit int, list string, cursor func(T) any) noetl.Page[T] {
 	if len(items) <= limit {
 		return noetl.Page[T]{Items: items}
 	}
 	items = items[:limit]
-	return noetl.Page[T]{Items: items, Next: EncodeCursor(cursor(items[limit-1]))}
+	return noetl.Page[T]{Items: items, Next: EncodeCursor(list, cursor(items[limit-1]))}
 }
 
 // nullString is an optional text parameter: nil for an empty string.

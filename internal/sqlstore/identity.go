@@ -48,6 +48,9 @@ func (r roleRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Role, error) 
 }
 
 func (r roleRepo) GetByName(ctx context.Context, name string) (noetl.Role, error) {
+	if err := noetl.ValidateString("role name", name); err != nil {
+		return noetl.Role{}, err
+	}
 	q := r.s.d.SQL("role.byname", func() string { return "SELECT " + roleCols + " FROM {role} WHERE name = ?" })
 	v, err := scanRole(r.s.q.QueryRow(ctx, q, name))
 	return v, r.s.wrap(err, "role %q", name)
@@ -59,7 +62,7 @@ func (r roleRepo) List(ctx context.Context, qr noetl.RoleQuery) (noetl.Page[noet
 		return noetl.Page[noetl.Role]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("role", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Role]{}, err
 	}
 	q := r.s.d.SQL("role.list", func() string {
@@ -69,7 +72,7 @@ func (r roleRepo) List(ctx context.Context, qr noetl.RoleQuery) (noetl.Page[noet
 	if err != nil {
 		return noetl.Page[noetl.Role]{}, r.s.wrap(err, "list roles")
 	}
-	return pageOf(items, limit, func(v noetl.Role) any { return v.Name }), nil
+	return pageOf(items, limit, "role", func(v noetl.Role) any { return v.Name }), nil
 }
 
 func (r roleRepo) Update(ctx context.Context, id snowflake.ID, u noetl.RoleUpdate) (noetl.Role, error) {
@@ -143,11 +146,11 @@ func (r profileRepo) writeErr(err error, what string) error {
 	kind, c := r.s.constraint(err)
 	switch {
 	case kind == noetl.ErrConflict && strings.Contains(c, "email"):
-		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Field: "email", Cause: err}
 	case kind == noetl.ErrConflict && strings.Contains(c, "username"):
-		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Field: "username", Cause: err}
 	case kind == noetl.ErrReferenced:
-		return &noetl.Error{Kind: kind, Msg: what + ": role does not exist", Cause: err}
+		return &noetl.Error{Kind: kind, Msg: what + ": role does not exist", Field: "role_id", Cause: err}
 	}
 	return r.s.wrap(err, "%s", what)
 }
@@ -166,9 +169,10 @@ func (r profileRepo) Create(ctx context.Context, in noetl.NewProfile) (noetl.Pro
 			return noetl.Profile{}, err
 		}
 	}
-	v := noetl.Profile{ID: id, Username: in.Username, PasswordHash: hash, Type: in.Type, RoleID: in.RoleID, CreatedAt: r.s.now()}
+	username, _ := noetl.CanonicalUsername(in.Username) // Validate checked it
+	v := noetl.Profile{ID: id, Username: username, PasswordHash: hash, Type: in.Type, RoleID: in.RoleID, CreatedAt: r.s.now()}
 	if in.Email != "" {
-		email := in.Email
+		email, _ := noetl.CanonicalEmail(in.Email)
 		v.Email = &email
 	}
 	q := r.s.d.SQL("profile.create", func() string {
@@ -181,7 +185,8 @@ func (r profileRepo) Create(ctx context.Context, in noetl.NewProfile) (noetl.Pro
 	return v, nil
 }
 
-func quote(s string) string { return `"` + s + `"` }
+// quote quotes an input for an error message, cut to a short prefix.
+func quote(s string) string { return noetl.Quote(s) }
 
 func (r profileRepo) getBy(ctx context.Context, key, col string, arg any, what string) (noetl.Profile, error) {
 	q := r.s.d.SQL(key, func() string { return "SELECT " + profileCols + " FROM {profile} WHERE " + col + " = ?" })
@@ -194,10 +199,18 @@ func (r profileRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Profile, e
 }
 
 func (r profileRepo) GetByUsername(ctx context.Context, username string) (noetl.Profile, error) {
-	return r.getBy(ctx, "profile.byusername", "username", username, "profile "+quote(username))
+	canon, err := noetl.CanonicalUsername(username)
+	if err != nil {
+		return noetl.Profile{}, err
+	}
+	return r.getBy(ctx, "profile.byusername", "username", canon, "profile "+quote(canon))
 }
 
 func (r profileRepo) GetByEmail(ctx context.Context, email string) (noetl.Profile, error) {
+	if err := noetl.ValidateString("email", email); err != nil {
+		return noetl.Profile{}, err
+	}
+	email = strings.ToLower(email) // stored in lower case (noetl.CanonicalEmail)
 	return r.getBy(ctx, "profile.byemail", "email", email, "profile with email "+quote(email))
 }
 
@@ -207,7 +220,7 @@ func (r profileRepo) List(ctx context.Context, qr noetl.ProfileQuery) (noetl.Pag
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var after int64
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("profile", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Profile]{}, err
 	}
 	b := r.s.d.Builder().Select(profileCols).From(r.s.d.T("profile")).
@@ -220,7 +233,11 @@ func (r profileRepo) List(ctx context.Context, qr noetl.ProfileQuery) (noetl.Pag
 	}
 	if qr.UsernamePrefix != "" {
 		// substr comparison instead of LIKE: no escaping, same on both engines.
-		b = b.Where("substr(username, 1, ?) = ?", len([]rune(qr.UsernamePrefix)), qr.UsernamePrefix)
+		prefix, err := noetl.CanonicalUsername(qr.UsernamePrefix)
+		if err != nil {
+			return noetl.Page[noetl.Profile]{}, err
+		}
+		b = b.Where("substr(username, 1, ?) = ?", len([]rune(prefix)), prefix)
 	}
 	q, args, err := b.ToSql()
 	if err != nil {
@@ -230,7 +247,7 @@ func (r profileRepo) List(ctx context.Context, qr noetl.ProfileQuery) (noetl.Pag
 	if err != nil {
 		return noetl.Page[noetl.Profile]{}, r.s.wrap(err, "list profiles")
 	}
-	return pageOf(items, limit, func(v noetl.Profile) any { return int64(v.ID) }), nil
+	return pageOf(items, limit, "profile", func(v noetl.Profile) any { return int64(v.ID) }), nil
 }
 
 func (r profileRepo) Update(ctx context.Context, id snowflake.ID, u noetl.ProfileUpdate) (noetl.Profile, error) {
@@ -242,10 +259,12 @@ func (r profileRepo) Update(ctx context.Context, id snowflake.ID, u noetl.Profil
 	}
 	b := r.s.d.Builder().Update(r.s.d.T("profile")).Where(sq.Eq{"id": id}).Suffix("RETURNING " + profileCols)
 	if u.Username != nil {
-		b = b.Set("username", *u.Username)
+		username, _ := noetl.CanonicalUsername(*u.Username) // Validate checked it
+		b = b.Set("username", username)
 	}
 	if u.Email != nil {
-		b = b.Set("email", nullString(*u.Email))
+		email := strings.ToLower(*u.Email) // noetl.CanonicalEmail; Validate checked it
+		b = b.Set("email", nullString(email))
 	}
 	if u.Type != nil {
 		b = b.Set("type", string(*u.Type))
@@ -317,6 +336,11 @@ func (r profileRepo) dummyHash() []byte {
 }
 
 func (r profileRepo) VerifyPassword(ctx context.Context, username string, pw noetl.Secret) (noetl.Profile, error) {
+	if len(pw) > noetl.MaxPasswordLen {
+		// bcrypt reads 72 bytes: a longer password would open with only its
+		// prefix. It says nothing about the username, so it is not hidden.
+		return noetl.Profile{}, noetl.Invalidf("password: longer than %d bytes", noetl.MaxPasswordLen)
+	}
 	refused := noetl.NewError(noetl.ErrForbidden, "wrong username or password")
 	v, err := r.GetByUsername(ctx, username)
 	switch {
@@ -395,7 +419,7 @@ func (r sessionRepo) ListActive(ctx context.Context, profileID snowflake.ID, qr 
 		return noetl.Page[noetl.Session]{}, err
 	}
 	var cur [2]int64
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("session", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Session]{}, err
 	}
@@ -411,7 +435,7 @@ func (r sessionRepo) ListActive(ctx context.Context, profileID snowflake.ID, qr 
 	if err != nil {
 		return noetl.Page[noetl.Session]{}, r.s.wrap(err, "list sessions of profile %s", profileID)
 	}
-	return pageOf(items, limit, func(v noetl.Session) any {
+	return pageOf(items, limit, "session", func(v noetl.Session) any {
 		return [2]int64{v.ConnectedAt.UnixMicro(), int64(v.ID)}
 	}), nil
 }
@@ -425,4 +449,49 @@ func (r sessionRepo) DeleteClosedBefore(ctx context.Context, cutoff time.Time) (
 	})
 	n, err := r.s.q.Exec(ctx, q, r.s.d.Time(cutoff))
 	return n, r.s.wrap(err, "delete sessions closed before %s", cutoff.UTC().Format(time.RFC3339))
+}
+
+// Ensure gets the profile by username or creates it. A creation that loses
+// a race conflicts on the username; the winner's row is then read. Any
+// other conflict (the email or id is another profile's) is returned as it
+// is. The creation runs under a savepoint inside a transaction, so a
+// conflict leaves the transaction usable.
+func (r profileRepo) Ensure(ctx context.Context, in noetl.NewProfile) (noetl.Profile, bool, error) {
+	if err := in.Validate(); err != nil {
+		return noetl.Profile{}, false, err
+	}
+	var last error
+	for attempt := 1; attempt <= ensureAttempts; attempt++ {
+		if attempt > 1 {
+			r.s.retried(ctx, attempt, last)
+		}
+		p, err := r.GetByUsername(ctx, in.Username)
+		if err == nil || !isNotFound(err) {
+			return p, false, err
+		}
+		err = r.s.undoable(ctx, func(ctx context.Context, ts *Store) error {
+			var err error
+			p, err = profileRepo{ts}.Create(ctx, in)
+			return err
+		})
+		if !isConflict(err) {
+			return p, err == nil, err
+		}
+		last = err
+		// Lost a race for the username, or the email or id is taken.
+		if p, err := r.GetByUsername(ctx, in.Username); err == nil || !isNotFound(err) {
+			return p, false, err
+		}
+		if in.Email != "" {
+			if _, err := r.GetByEmail(ctx, in.Email); err == nil {
+				return noetl.Profile{}, false, last
+			}
+		}
+		if in.ID != 0 {
+			if _, err := r.Get(ctx, in.ID); err == nil {
+				return noetl.Profile{}, false, last
+			}
+		}
+	}
+	return noetl.Profile{}, false, last
 }

@@ -102,7 +102,7 @@ func (r labelRepo) Children(ctx context.Context, parentID *snowflake.ID, lq noet
 		return noetl.Page[noetl.Label]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(lq.After, &after); err != nil {
+	if _, err := DecodeCursor("label.children", lq.After, &after); err != nil {
 		return noetl.Page[noetl.Label]{}, err
 	}
 	d := r.s.d
@@ -118,7 +118,7 @@ func (r labelRepo) Children(ctx context.Context, parentID *snowflake.ID, lq noet
 	for i, n := range nodes {
 		items[i] = n.Label
 	}
-	return pageOf(items, limit, func(v noetl.Label) any { return v.Name }), nil
+	return pageOf(items, limit, "label.children", func(v noetl.Label) any { return v.Name }), nil
 }
 
 // up returns the label id and every label above it, root first, in one
@@ -371,4 +371,59 @@ func (r labelRepo) Delete(ctx context.Context, id snowflake.ID) error {
 		return noetl.NewError(noetl.ErrNotFound, "delete label %s", id)
 	}
 	return nil
+}
+
+// EnsurePath resolves the path in one query when it exists. Otherwise it
+// walks the path from the top in one transaction, creating each missing
+// label under a savepoint: a creation that loses a race to another caller
+// conflicts and the winner's label is read instead. Callers create in the
+// same top-down order, so they wait for each other rather than deadlock.
+func (r labelRepo) EnsurePath(ctx context.Context, path string, ownerID *snowflake.ID) (noetl.Label, error) {
+	names, err := noetl.ParseLabelPath(path)
+	if err != nil {
+		return noetl.Label{}, err
+	}
+	if l, err := r.Resolve(ctx, path); err == nil || !isNotFound(err) {
+		return l, err
+	}
+	var out noetl.Label
+	err = r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
+		tr := labelRepo{ts}
+		var parent *snowflake.ID
+		for i := range names {
+			l, err := tr.ensureChild(ctx, parent, names[:i+1], ownerID)
+			if err != nil {
+				return err
+			}
+			out, parent = l, &l.ID
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ensureChild gets or creates the label at the path names, whose parent is
+// parent (nil at the root).
+func (r labelRepo) ensureChild(ctx context.Context, parent *snowflake.ID, names []string, ownerID *snowflake.ID) (noetl.Label, error) {
+	path := noetl.LabelPathSeparator + strings.Join(names, noetl.LabelPathSeparator)
+	var last error
+	for attempt := 1; attempt <= ensureAttempts; attempt++ {
+		if attempt > 1 {
+			r.s.retried(ctx, attempt, last)
+		}
+		l, err := r.Resolve(ctx, path)
+		if err == nil || !isNotFound(err) {
+			return l, err
+		}
+		err = r.s.undoable(ctx, func(ctx context.Context, ts *Store) error {
+			var err error
+			l, err = labelRepo{ts}.Create(ctx, noetl.NewLabel{ParentID: parent, Name: names[len(names)-1], OwnerID: ownerID})
+			return err
+		})
+		if !isConflict(err) {
+			return l, err
+		}
+		last = err
+	}
+	return noetl.Label{}, last
 }

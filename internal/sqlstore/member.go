@@ -204,7 +204,7 @@ func (r memberRepo) List(ctx context.Context, chatID snowflake.ID, mq noetl.Memb
 	}
 	limit, _ := noetl.ClampLimit(mq.Limit)
 	var after int64
-	if _, err := DecodeCursor(mq.After, &after); err != nil {
+	if _, err := DecodeCursor("member", mq.After, &after); err != nil {
 		return noetl.Page[noetl.Member]{}, err
 	}
 	base := "SELECT " + memberCols + " FROM {member} WHERE chat_id = ? AND id > ?"
@@ -218,5 +218,5 @@ func (r memberRepo) List(ctx context.Context, chatID snowflake.ID, mq noetl.Memb
 	if err != nil {
 		return noetl.Page[noetl.Member]{}, r.s.wrap(err, "list members of chat %s", chatID)
 	}
-	return pageOf(items, limit, func(v noetl.Member) any { return int64(v.ID) }), nil
+	return pageOf(items, limit, "member", func(v noetl.Member) any { return int64(v.ID) }), nil
 }

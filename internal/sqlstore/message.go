@@ -73,7 +73,7 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		v.Role = &role
 	}
 	d := r.s.d
-	member := in.SenderType == noetl.SenderUser || in.SenderType == noetl.SenderBot
+	member := in.SenderID != nil // any named sender must be a member (noetl.Action)
 	var q string
 	var guard []any
 	switch {
@@ -84,12 +84,10 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		q = messagePost(d, "message.post.member", "EXISTS (SELECT 1 FROM {member} WHERE chat_id = c.id AND profile_id = ?)")
 		guard = []any{int64(*in.SenderID)}
 	case d.Postgres():
-		q = messagePost(d, "message.post", "EXISTS (SELECT 1 FROM {chat} WHERE id = ?)"+
-			" AND (CAST(? AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM {profile} WHERE id = ?))")
-		guard = []any{int64(v.ChatID), ptrArg(in.SenderID), ptrArg(in.SenderID)}
+		q = messagePost(d, "message.post", "EXISTS (SELECT 1 FROM {chat} WHERE id = ?)")
+		guard = []any{int64(v.ChatID)}
 	default:
-		q = messagePost(d, "message.post", "(? IS NULL OR EXISTS (SELECT 1 FROM {profile} WHERE id = ?))")
-		guard = []any{ptrArg(in.SenderID), ptrArg(in.SenderID)}
+		q = messagePost(d, "message.post", "1 = 1")
 	}
 	row := []any{int64(v.ID), int64(v.ChatID), string(v.SenderType), ptrArg(v.SenderID), ptrArg(v.Role), v.Content, d.JSON(v.Metadata), d.Time(v.CreatedAt)}
 	var args []any
@@ -119,7 +117,7 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		if _, err := (chatRepo{r.s}).Get(ctx, in.ChatID); err != nil {
 			return noetl.Message{}, r.s.wrap(err, "%s", what)
 		}
-		return noetl.Message{}, noetl.NewError(noetl.ErrReferenced, "%s: sender profile %s does not exist", what, idOr0(in.SenderID))
+		return noetl.Message{}, raced(what)
 	}
 	if err := r.s.check(ctx, *in.SenderID, in.ChatID, noetl.ActionPost, what); err != nil {
 		return noetl.Message{}, err
@@ -199,12 +197,16 @@ func (r messageRepo) Count(ctx context.Context, actor, chatID snowflake.ID) (int
 	return 0, raced(what)
 }
 
-// Message cursors are [order, seq]; the order is in the cursor so a
-// cursor from one order is refused by the other.
+// Message cursors name their order's list ("message.newest",
+// "message.oldest"), so a cursor from one order is refused by the other;
+// the position is the last message's seq.
 const (
 	cursorNewest = 1
 	cursorOldest = 2
 )
+
+// messageLists are the cursor list names of the two orders.
+var messageLists = [...]string{cursorNewest: "message.newest", cursorOldest: "message.oldest"}
 
 // seqMessage is a message as a list reads it: with its seq, the list's key.
 type seqMessage struct {
@@ -224,20 +226,10 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 	if mq.Order == noetl.OldestFirst {
 		order = cursorOldest
 	}
-	var cur []int64
-	has, err := DecodeCursor(mq.After, &cur)
+	var after int64
+	has, err := DecodeCursor(messageLists[order], mq.After, &after)
 	if err != nil {
 		return noetl.Page[noetl.Message]{}, err
-	}
-	if has && len(cur) != 2 {
-		return noetl.Page[noetl.Message]{}, noetl.Invalidf("cursor %q: not a cursor of a message list", shortCursor(mq.After))
-	}
-	if has && cur[0] != int64(order) {
-		return noetl.Page[noetl.Message]{}, noetl.Invalidf("cursor %q: not a cursor of a %s listing", shortCursor(mq.After), orderName(order))
-	}
-	var after int64
-	if has {
-		after = cur[1]
 	}
 	q, args := r.listSQL(order, has, chatID, actor, after, limit)
 	mr := newMessageRow(r.s.d)
@@ -257,33 +249,18 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 			return noetl.Page[noetl.Message]{}, err
 		}
 	}
-	key := func(v seqMessage) any { return [2]int64{int64(order), v.seq} }
+	key := func(v seqMessage) any { return v.seq }
 	var page noetl.Page[seqMessage]
 	if order == cursorOldest {
-		page = followPage(items, limit, key)
+		page = followPage(items, limit, messageLists[order], key)
 	} else {
-		page = pageOf(items, limit, key)
+		page = pageOf(items, limit, messageLists[order], key)
 	}
 	out := make([]noetl.Message, len(page.Items))
 	for i := range page.Items {
 		out[i] = page.Items[i].Message
 	}
 	return noetl.Page[noetl.Message]{Items: out, Next: page.Next}, nil
-}
-
-// shortCursor is at most the first 32 bytes of a cursor, for errors.
-func shortCursor(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "..."
-	}
-	return s
-}
-
-func orderName(order int) noetl.MessageOrder {
-	if order == cursorOldest {
-		return noetl.OldestFirst
-	}
-	return noetl.NewestFirst
 }
 
 // listSQL returns the statement and arguments of one page. There are four

@@ -76,3 +76,16 @@ type Stmt interface {
 	// Close releases the statement.
 	Close() error
 }
+
+// Guarder is the optional capability of a Tx on an engine that refuses every
+// statement of a transaction after one has failed (PostgreSQL): Guarded
+// returns a view of the transaction that runs each statement under a
+// savepoint of its own, so a refused statement undoes only itself and the
+// transaction goes on, as on SQLite. The stores of a caller's transaction
+// (InTx, FromTx) run on it; a transaction a single repository call opens for
+// itself does not need it.
+type Guarder interface {
+	// Guarded returns the guarded view of the transaction; committing and
+	// rolling back stay with the transaction itself.
+	Guarded() Tx
+}

@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"sync/atomic"
+
+	"github.com/noetl/noetldb/noetl"
 )
 
 // router is the Querier of a store outside a transaction. A statement whose
@@ -11,14 +14,15 @@ import (
 // store used inside InTx joins the transaction instead of waiting for the
 // write lock (SQLite) or writing outside it (PostgreSQL).
 type router struct {
-	db  DB
-	cfg *Config
+	db     DB
+	cfg    *Config
+	closed *atomic.Bool
 }
 
 // newRouter returns the router over cfg.DB, with Copier or Preparer when the
 // DB has them, so a repository's type assertion finds the same capabilities.
-func newRouter(cfg *Config) Querier {
-	r := router{db: cfg.DB, cfg: cfg}
+func newRouter(cfg *Config, closed *atomic.Bool) Querier {
+	r := router{db: cfg.DB, cfg: cfg, closed: closed}
 	switch cfg.DB.(type) {
 	case Copier:
 		return copyRouter{r}
@@ -30,11 +34,38 @@ func newRouter(cfg *Config) Querier {
 
 // on returns the querier a statement under ctx runs on.
 func (r router) on(ctx context.Context) Querier {
+	if r.closed.Load() {
+		return closedQuerier{}
+	}
 	if ts, ok := ctx.Value(txKey{r.cfg}).(*Store); ok {
 		return ts.q
 	}
 	return r.db
 }
+
+// errClosed is what every statement of a closed store returns.
+var errClosed = &noetl.Error{Kind: noetl.ErrClosed, Msg: "the store is closed"}
+
+// closedQuerier refuses every statement of a closed store, also when the
+// backend left the caller's pool or *sql.DB open.
+type closedQuerier struct{}
+
+func (closedQuerier) Exec(context.Context, string, ...any) (int64, error) { return 0, errClosed }
+
+func (closedQuerier) Query(context.Context, string, ...any) (Rows, error) { return nil, errClosed }
+
+func (closedQuerier) QueryRow(context.Context, string, ...any) Row { return errRow{errClosed} }
+
+func (closedQuerier) CopyFrom(context.Context, string, []string, [][]any) (int64, error) {
+	return 0, errClosed
+}
+
+func (closedQuerier) Prepare(context.Context, string) (Stmt, error) { return nil, errClosed }
+
+// errRow is a Row whose Scan returns err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (r router) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
 	return r.on(ctx).Exec(ctx, sql, args...)

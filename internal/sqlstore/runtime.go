@@ -78,6 +78,9 @@ func (r runtimeRepo) Get(ctx context.Context, id snowflake.ID) (noetl.Runtime, e
 }
 
 func (r runtimeRepo) GetByName(ctx context.Context, ct noetl.ComponentType, name string) (noetl.Runtime, error) {
+	if err := noetl.ValidateString("runtime name", name); err != nil {
+		return noetl.Runtime{}, err
+	}
 	if !ct.Valid() {
 		_, err := noetl.ParseComponentType(string(ct))
 		return noetl.Runtime{}, err
@@ -95,7 +98,7 @@ func (r runtimeRepo) List(ctx context.Context, qr noetl.RuntimeQuery) (noetl.Pag
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var after int64
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("runtime", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Runtime]{}, err
 	}
 	args := []any{after}
@@ -141,7 +144,7 @@ func (r runtimeRepo) List(ctx context.Context, qr noetl.RuntimeQuery) (noetl.Pag
 	if err != nil {
 		return noetl.Page[noetl.Runtime]{}, r.s.wrap(err, "list runtimes")
 	}
-	return pageOf(items, limit, func(v noetl.Runtime) any { return int64(v.RuntimeID) }), nil
+	return pageOf(items, limit, "runtime", func(v noetl.Runtime) any { return int64(v.RuntimeID) }), nil
 }
 
 func (r runtimeRepo) MarkOffline(ctx context.Context, olderThan time.Duration) (int64, error) {

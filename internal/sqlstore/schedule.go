@@ -205,7 +205,7 @@ func (r scheduleRepo) List(ctx context.Context, qr noetl.ScheduleQuery) (noetl.P
 	}
 	limit, _ := noetl.ClampLimit(qr.Limit)
 	var after int64
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("schedule", qr.After, &after); err != nil {
 		return noetl.Page[noetl.Schedule]{}, err
 	}
 	args := []any{after}
@@ -232,7 +232,7 @@ func (r scheduleRepo) List(ctx context.Context, qr noetl.ScheduleQuery) (noetl.P
 	if err != nil {
 		return noetl.Page[noetl.Schedule]{}, r.s.wrap(err, "list schedules")
 	}
-	return pageOf(items, limit, func(v noetl.Schedule) any { return int64(v.ScheduleID) }), nil
+	return pageOf(items, limit, "schedule", func(v noetl.Schedule) any { return int64(v.ScheduleID) }), nil
 }
 
 // save writes every changeable column of v and returns the row.
@@ -450,4 +450,59 @@ func (r scheduleRepo) Claim(ctx context.Context, at time.Time, limit int) ([]noe
 		return nil, err
 	}
 	return claims, nil
+}
+
+// Ensure reads the playbook's oldest schedule, and when there is none
+// creates it in a transaction that first takes a lock on the playbook path
+// (an advisory lock on PostgreSQL; SQLite's write transactions are
+// serialised already) and reads again, so concurrent callers create one.
+func (r scheduleRepo) Ensure(ctx context.Context, in noetl.NewSchedule) (noetl.Schedule, bool, error) {
+	if err := in.Validate(); err != nil {
+		return noetl.Schedule{}, false, err
+	}
+	probe := noetl.Schedule{Timezone: in.Timezone}
+	if c := strings.TrimSpace(in.Cron); c != "" {
+		probe.Cron = &c
+	}
+	if in.IntervalSec != 0 {
+		probe.IntervalSec = &in.IntervalSec
+	}
+	if _, err := triggerOf(probe, r.s.now()); err != nil {
+		return noetl.Schedule{}, false, err
+	}
+	if v, ok, err := r.oldest(ctx, in.PlaybookPath); ok || err != nil {
+		return v, false, err
+	}
+	var (
+		v       noetl.Schedule
+		created bool
+	)
+	err := r.s.inTx(ctx, func(ctx context.Context, ts *Store) error {
+		if err := ts.lockXact(ctx, "schedule", in.PlaybookPath); err != nil {
+			return err
+		}
+		tr := scheduleRepo{ts}
+		old, ok, err := tr.oldest(ctx, in.PlaybookPath)
+		if ok || err != nil {
+			v = old
+			return err
+		}
+		v, err = tr.Create(ctx, in)
+		created = err == nil
+		return err
+	})
+	if err != nil {
+		return noetl.Schedule{}, false, err
+	}
+	return v, created, nil
+}
+
+// oldest returns the playbook's first schedule by id, and whether it has
+// one.
+func (r scheduleRepo) oldest(ctx context.Context, path string) (noetl.Schedule, bool, error) {
+	p, err := r.List(ctx, noetl.ScheduleQuery{PlaybookPath: path, Limit: 1})
+	if err != nil || len(p.Items) == 0 {
+		return noetl.Schedule{}, false, err
+	}
+	return p.Items[0], true, nil
 }

@@ -97,8 +97,13 @@ func TestVersionKeyAndNext(t *testing.T) {
 	for _, bad := range []string{"latest", "1.2", "1.2.3.4", "1..3", "a.b.c", "1.2.3-rc"} {
 		assert.Equal(t, [3]int64{-1, -1, -1}, keyOf(bad), bad)
 	}
-	assert.Equal(t, noetl.FirstVersion, nextVersion(""))
-	assert.Equal(t, "0.1.10", nextVersion("0.1.9"))
-	assert.Equal(t, "1.2.4", nextVersion("01.2.3"))
-	assert.Equal(t, noetl.FirstVersion, nextVersion("latest"))
+	for latest, want := range map[string]string{"": noetl.FirstVersion, "0.1.9": "0.1.10", "01.2.3": "1.2.4", "latest": noetl.FirstVersion} {
+		got, err := nextVersion("p", latest)
+		require.NoError(t, err, latest)
+		assert.Equal(t, want, got, latest)
+	}
+	for _, full := range []string{"0.1.999999999", "0.1.1000000000", "1000000000.0.1"} {
+		_, err := nextVersion("p", full)
+		assert.ErrorIs(t, err, noetl.ErrConflict, full)
+	}
 }

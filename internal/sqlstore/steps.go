@@ -64,6 +64,9 @@ func (r workflowRepo) Add(ctx context.Context, steps ...noetl.WorkflowStep) erro
 }
 
 func (r workflowRepo) Get(ctx context.Context, exec snowflake.ID, stepID string) (noetl.WorkflowStep, error) {
+	if err := noetl.ValidateString("step id", stepID); err != nil {
+		return noetl.WorkflowStep{}, err
+	}
 	q := r.s.d.SQL("workflow.get", func() string {
 		return "SELECT " + stepCols + " FROM {workflow} WHERE execution_id = ? AND step_id = ?"
 	})
@@ -77,7 +80,7 @@ func (r workflowRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Step
 		return noetl.Page[noetl.WorkflowStep]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("workflow", qr.After, &after); err != nil {
 		return noetl.Page[noetl.WorkflowStep]{}, err
 	}
 	q := r.s.d.SQL("workflow.list", func() string {
@@ -88,7 +91,7 @@ func (r workflowRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Step
 	if err != nil {
 		return noetl.Page[noetl.WorkflowStep]{}, r.s.wrap(err, "list workflow steps of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.WorkflowStep) any { return v.StepID }), nil
+	return pageOf(items, limit, "workflow", func(v noetl.WorkflowStep) any { return v.StepID }), nil
 }
 
 // ---- workbook -------------------------------------------------------------------
@@ -114,6 +117,9 @@ func (r workbookRepo) Add(ctx context.Context, tasks ...noetl.WorkbookTask) erro
 }
 
 func (r workbookRepo) Get(ctx context.Context, exec snowflake.ID, taskID string) (noetl.WorkbookTask, error) {
+	if err := noetl.ValidateString("task id", taskID); err != nil {
+		return noetl.WorkbookTask{}, err
+	}
 	q := r.s.d.SQL("workbook.get", func() string {
 		return "SELECT " + taskCols + " FROM {workbook} WHERE execution_id = ? AND task_id = ?"
 	})
@@ -127,7 +133,7 @@ func (r workbookRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Task
 		return noetl.Page[noetl.WorkbookTask]{}, err
 	}
 	var after string
-	if _, err := DecodeCursor(qr.After, &after); err != nil {
+	if _, err := DecodeCursor("workbook", qr.After, &after); err != nil {
 		return noetl.Page[noetl.WorkbookTask]{}, err
 	}
 	q := r.s.d.SQL("workbook.list", func() string {
@@ -138,7 +144,7 @@ func (r workbookRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Task
 	if err != nil {
 		return noetl.Page[noetl.WorkbookTask]{}, r.s.wrap(err, "list workbook tasks of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.WorkbookTask) any { return v.TaskID }), nil
+	return pageOf(items, limit, "workbook", func(v noetl.WorkbookTask) any { return v.TaskID }), nil
 }
 
 // ---- transition -----------------------------------------------------------------
@@ -170,6 +176,15 @@ func (r transitionRepo) Add(ctx context.Context, ts ...noetl.Transition) error {
 }
 
 func (r transitionRepo) Get(ctx context.Context, exec snowflake.ID, from, to, cond string) (noetl.Transition, error) {
+	if err := noetl.ValidateString("transition from step", from); err != nil {
+		return noetl.Transition{}, err
+	}
+	if err := noetl.ValidateString("transition to step", to); err != nil {
+		return noetl.Transition{}, err
+	}
+	if err := noetl.ValidateString("transition condition", cond); err != nil {
+		return noetl.Transition{}, err
+	}
 	q := r.s.d.SQL("transition.get", func() string {
 		return "SELECT " + transitionCols + " FROM {transition} WHERE execution_id = ? AND from_step = ? AND to_step = ? AND condition = ?"
 	})
@@ -187,7 +202,7 @@ func (r transitionRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Tr
 		return noetl.Page[noetl.Transition]{}, err
 	}
 	var cur transitionCursor
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("transition", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, err
 	}
@@ -208,18 +223,21 @@ func (r transitionRepo) List(ctx context.Context, exec snowflake.ID, qr noetl.Tr
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, r.s.wrap(err, "list transitions of execution %s", exec)
 	}
-	return pageOf(items, limit, func(v noetl.Transition) any {
+	return pageOf(items, limit, "transition", func(v noetl.Transition) any {
 		return transitionCursor{v.FromStep, v.ToStep, v.Condition}
 	}), nil
 }
 
 func (r transitionRepo) ListFrom(ctx context.Context, exec snowflake.ID, from string, qr noetl.TransitionQuery) (noetl.Page[noetl.Transition], error) {
+	if err := noetl.ValidateString("transition from step", from); err != nil {
+		return noetl.Page[noetl.Transition]{}, err
+	}
 	limit, err := noetl.ClampLimit(qr.Limit)
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, err
 	}
 	var cur [2]string
-	has, err := DecodeCursor(qr.After, &cur)
+	has, err := DecodeCursor("transition.from", qr.After, &cur)
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, err
 	}
@@ -240,7 +258,7 @@ func (r transitionRepo) ListFrom(ctx context.Context, exec snowflake.ID, from st
 	if err != nil {
 		return noetl.Page[noetl.Transition]{}, r.s.wrap(err, "list transitions from %q of execution %s", from, exec)
 	}
-	return pageOf(items, limit, func(v noetl.Transition) any { return [2]string{v.ToStep, v.Condition} }), nil
+	return pageOf(items, limit, "transition.from", func(v noetl.Transition) any { return [2]string{v.ToStep, v.Condition} }), nil
 }
 
 // transitionOrder lists text columns for ORDER BY and row comparisons in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/noetl/noetldb/noetl"
@@ -40,6 +41,15 @@ type Store struct {
 	// borrowed marks a store over a caller's transaction (FromTx): it never
 	// commits, rolls back or closes that transaction.
 	borrowed bool
+	// closing makes Close run the backend's Close once.
+	closing *closeOnce
+}
+
+// closeOnce runs a Close function once and keeps its result.
+type closeOnce struct {
+	once   sync.Once
+	err    error
+	closed atomic.Bool
 }
 
 // dummyHash is a bcrypt hash at the store's cost, made on first use.
@@ -58,8 +68,8 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &cfg
-	return &Store{cfg: c, d: cfg.Dialect, q: newRouter(c), dummy: &dummyHash{}}, nil
+	c, closing := &cfg, &closeOnce{}
+	return &Store{cfg: c, d: cfg.Dialect, q: newRouter(c, &closing.closed), dummy: &dummyHash{}, closing: closing}, nil
 }
 
 // Joined returns a Store whose every repository runs in tx, a transaction
@@ -73,7 +83,11 @@ func Joined(cfg Config, tx Tx) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{cfg: &cfg, d: cfg.Dialect, q: tx, tx: tx, dummy: &dummyHash{}, borrowed: true}, nil
+	st := &Store{cfg: &cfg, d: cfg.Dialect, q: tx, tx: tx, dummy: &dummyHash{}, borrowed: true}
+	if g, ok := tx.(Guarder); ok {
+		st.q = g.Guarded()
+	}
+	return st, nil
 }
 
 // Querier returns what the store runs statements on (the transaction inside
@@ -97,12 +111,15 @@ func (s *Store) Close() error {
 		return nil
 	}
 	if s.tx != nil {
-		return errors.New("sqlstore: Close called on a transaction's store")
+		return noetl.Invalidf("Close called on a transaction's store (InTx ends the transaction)")
 	}
-	if s.cfg.Close != nil {
-		return s.cfg.Close()
-	}
-	return nil
+	s.closing.once.Do(func() {
+		s.closing.closed.Store(true)
+		if s.cfg.Close != nil {
+			s.closing.err = s.cfg.Close()
+		}
+	})
+	return s.closing.err
 }
 
 // now is the store's clock, in UTC truncated to microseconds.
@@ -117,9 +134,10 @@ func (s *Store) newID() (snowflake.ID, error) {
 	return id, nil
 }
 
-// InTx implements noetl.Store.
+// InTx implements noetl.Store. The caller's function runs on a guarded
+// transaction (see Guarder): a refused call undoes only itself.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx noetl.Store) error) error {
-	return s.inTx(ctx, func(ctx context.Context, ts *Store) error { return fn(ctx, ts) })
+	return s.begin(ctx, true, func(ctx context.Context, ts *Store) error { return fn(ctx, ts) })
 }
 
 // txKey is the context key under which InTx hands fn its transaction's
@@ -148,7 +166,13 @@ func cleanup(ctx context.Context) (context.Context, context.CancelFunc) {
 // commits once when fn returns nil, and rolls back when fn fails or panics
 // (re-panicking after). fn gets a ctx carrying the transaction, so the outer
 // store called with it joins the transaction instead of waiting for it.
-func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store) error) (err error) {
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store) error) error {
+	return s.begin(ctx, false, fn)
+}
+
+// begin is inTx; guard runs a new transaction's statements on its Guarded
+// view, for a caller's function that may go on after a refused call.
+func (s *Store) begin(ctx context.Context, guard bool, fn func(ctx context.Context, ts *Store) error) error {
 	if s.tx == nil {
 		if ts := s.joined(ctx); ts != nil {
 			s = ts
@@ -160,11 +184,17 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.closing.closed.Load() {
+		return errClosed
+	}
 	tx, err := s.cfg.DB.Begin(ctx)
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
-	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy}
+	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy, closing: s.closing}
+	if g, ok := tx.(Guarder); ok && guard {
+		ts.q = g.Guarded()
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -193,14 +223,16 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, ts *Store
 // transaction too. Nested savepoints share one name; each ROLLBACK TO and
 // RELEASE acts on the innermost.
 func (s *Store) savepoint(ctx context.Context, fn func(ctx context.Context, ts *Store) error) error {
-	if _, err := s.q.Exec(ctx, "SAVEPOINT noetl_sp"); err != nil {
+	// Savepoint statements run on the bare transaction: a guarded statement
+	// releases its own savepoint, and every savepoint made after it.
+	if _, err := s.tx.Exec(ctx, "SAVEPOINT noetl_sp"); err != nil {
 		return s.wrap(err, "savepoint")
 	}
 	undo := func() {
 		c, cancel := cleanup(ctx)
 		defer cancel()
-		_, _ = s.q.Exec(c, "ROLLBACK TO SAVEPOINT noetl_sp")
-		_, _ = s.q.Exec(c, "RELEASE SAVEPOINT noetl_sp")
+		_, _ = s.tx.Exec(c, "ROLLBACK TO SAVEPOINT noetl_sp")
+		_, _ = s.tx.Exec(c, "RELEASE SAVEPOINT noetl_sp")
 	}
 	done := false
 	defer func() {
@@ -215,7 +247,7 @@ func (s *Store) savepoint(ctx context.Context, fn func(ctx context.Context, ts *
 		return err
 	}
 	done = true
-	if _, err := s.q.Exec(ctx, "RELEASE SAVEPOINT noetl_sp"); err != nil {
+	if _, err := s.tx.Exec(ctx, "RELEASE SAVEPOINT noetl_sp"); err != nil {
 		return s.wrap(err, "release savepoint")
 	}
 	return nil

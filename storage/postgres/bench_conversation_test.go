@@ -60,7 +60,7 @@ func benchDB(t testing.TB) (noetl.Store, *pgxpool.Pool) {
 	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	st, err := postgres.Open(context.Background(), "", storage.WithPool(pool), storage.WithSchema(benchSchema),
+	st, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), postgres.WithSchema(benchSchema),
 		storage.WithShard(5), storage.WithPasswordCost(4))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
@@ -297,7 +297,7 @@ func endCursor(b *testing.B, st noetl.Store, actor, chat snowflake.ID, limit int
 	p, err := st.Messages().List(context.Background(), actor, chat, noetl.MessageQuery{Order: noetl.OldestFirst, Limit: limit + 1})
 	require.NoError(b, err)
 	m := p.Items[limit]
-	return sqlstore.EncodeCursor([3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
+	return sqlstore.EncodeCursor("message", [3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
 }
 
 // messageDest is where the raw driver scans a message row.
@@ -362,6 +362,50 @@ func BenchmarkConversationMessages(b *testing.B) {
 			for b.Loop() {
 				if _, err := pool.Exec(ctx, insert, int64(st.IDs().MustNext()), int64(posts), "user", int64(ann.ID), nil,
 					in.Content, nil, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+
+	// PostInTx: posts inside a caller's transaction, 50 a transaction, where
+	// each statement runs under its own savepoint pipelined with it, beside
+	// raw pgx running the same statement in its own transaction.
+	b.Run("PostInTx", func(b *testing.B) {
+		posts := chat("posts-in-tx", 0)
+		in := noetl.NewMessage{ChatID: posts, SenderType: noetl.SenderUser, SenderID: &ann.ID, Content: "hello, world"}
+		r := one(b, rec, "Post", func() error { _, err := rs.Messages().Post(ctx, in); return err })
+		const perTx = 50
+		b.Run("store", func(b *testing.B) {
+			n := 0
+			for n < b.N {
+				err := st.InTx(ctx, func(ctx context.Context, tx noetl.Store) error {
+					for i := 0; i < perTx && n < b.N; i, n = i+1, n+1 {
+						if _, err := tx.Messages().Post(ctx, in); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("raw", func(b *testing.B) {
+			args := slices.Clone(r.Args)
+			n := 0
+			for n < b.N {
+				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+					for i := 0; i < perTx && n < b.N; i, n = i+1, n+1 {
+						args[0] = st.IDs().MustNext()
+						if _, err := tx.Exec(ctx, r.SQL, args...); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -50,7 +50,7 @@ func openEventBench(b *testing.B) (noetl.Store, *pgxpool.Pool, string) {
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
 	name := fmt.Sprintf("b%d", schemas.Add(1))
-	s, err := postgres.Open(ctx, "", storage.WithPool(pool), storage.WithSchema(name), storage.WithShard(3))
+	s, err := postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema(name), storage.WithShard(3))
 	require.NoError(b, err)
 	b.Cleanup(func() { s.Close() })
 	return s, pool, name

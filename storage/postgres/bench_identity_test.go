@@ -24,7 +24,7 @@ func benchPool(b *testing.B) (*pgxpool.Pool, noetl.Store) {
 		b.Fatal(err)
 	}
 	b.Cleanup(pool.Close)
-	s, err := postgres.Open(context.Background(), "", storage.WithPool(pool), storage.WithShard(4))
+	s, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), storage.WithShard(4))
 	if err != nil {
 		b.Fatal(err)
 	}

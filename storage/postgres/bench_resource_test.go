@@ -31,7 +31,7 @@ func openResBench(b *testing.B) (noetl.Store, *pgxpool.Pool) {
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(b))
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
-	s, err := postgres.Open(ctx, "", storage.WithPool(pool), storage.WithShard(3))
+	s, err := postgres.Open(ctx, "", postgres.WithPool(pool), storage.WithShard(3))
 	require.NoError(b, err)
 	b.Cleanup(func() { s.Close() })
 	return s, pool

@@ -13,6 +13,7 @@ import (
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/storage"
 	"github.com/noetl/noetldb/storage/postgres"
+	"github.com/noetl/noetldb/storage/storagetest"
 )
 
 // PostgreSQL-only: a database whose default collation is a natural-language
@@ -31,7 +32,7 @@ func TestListsFollowByteOrderUnderALanguageCollation(t *testing.T) {
 	pool, err := pgxpool.New(ctx, u.String())
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	s, err := postgres.Open(ctx, "", storage.WithPool(pool), storage.WithShard(3))
+	s, err := postgres.Open(ctx, "", postgres.WithPool(pool), storage.WithShard(3))
 	require.NoError(t, err)
 
 	var sorted []string
@@ -56,4 +57,36 @@ func TestListsFollowByteOrderUnderALanguageCollation(t *testing.T) {
 		q.After = p.Next
 	}
 	assert.Equal(t, []string{"B", "Z", "a", "a_b", "ab", "admin", "b", "bot", "user"}, got)
+}
+
+// PostgreSQL-only: every list, paged, on a database whose default
+// collation is ICU en-US: the text-ordered lists come back in byte order and
+// every list pages with its own cursors, as on SQLite.
+func TestEveryListOnALanguageCollation(t *testing.T) {
+	ctx := context.Background()
+	admin := sharedPool(t)
+	name := fmt.Sprintf("icu_%d", schemas.Add(1))
+	_, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'")
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	u, err := url.Parse(admin.Config().ConnString())
+	require.NoError(t, err)
+	u.Path = "/" + name
+	pool, err := pgxpool.New(ctx, u.String())
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	var sorted []string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT array_agg(n ORDER BY n) FROM unnest(ARRAY['b','B','a b','ab','Z','a']) n").Scan(&sorted))
+	require.NotEqual(t, []string{"B", "Z", "a", "a b", "ab", "b"}, sorted, "the database collation is not byte order, or the test proves nothing")
+	newStore := func(t *testing.T, o storagetest.StoreOptions) noetl.Store {
+		opts := []storage.Option{}
+		if o.Keyring != nil {
+			opts = append(opts, storage.WithKeyring(o.Keyring))
+		}
+		return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)), opts...)
+	}
+	storagetest.RunOrdering(t, storagetest.Harness{
+		New:     func(t *testing.T) noetl.Store { return newStore(t, storagetest.StoreOptions{}) },
+		NewWith: newStore,
+	})
 }

@@ -2,87 +2,168 @@
 // pool (native protocol, statements prepared and cached by pgx, COPY for
 // bulk writes).
 //
-// Its schema is a drop-in for the NoETL server's own: the same schema name
-// ("noetl" by default; storage.WithSchema picks another), tables, columns and
-// noetl.snowflake_id() function, so Go services and other NoETL components
-// can share one database.
+// Its schema follows the NoETL schema specification: the schema name
+// ("noetl" by default; postgres.WithSchema picks another), its tables and
+// columns, and a noetl.snowflake_id() function. It is not a drop-in for the
+// NoETL server's own code, which differs in places (event_log context/result
+// TEXT columns instead of input_context/output_result JSONB,
+// schedule.interval_seconds, a 32-bit credential id, events written before
+// their workload, Python ids in another bit layout); the README's section
+// "Sharing a database with the NoETL server" lists each difference and what
+// to do about it.
 package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/noetl/noetldb/internal/config"
+	"github.com/noetl/noetldb/internal/observe"
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
 )
 
-// Option configures Open. The constructors are in package storage
-// (storage.WithShard, storage.WithSchema, storage.WithPool...).
-type Option = config.Option
-
 // Open connects to PostgreSQL at dsn (a postgres:// URL or key=value
-// string), migrates the schema unless storage.WithoutMigrate is given, and
-// returns a noetl.Store. With storage.WithPool the caller's pool is used
-// (and left open on Close) and dsn is ignored.
+// string), migrates the schema unless WithoutMigrate is given, and returns a
+// noetl.Store. With WithPool the caller's pool is used (and left open on
+// Close) and dsn is ignored. Without WithShard or WithGenerator the store
+// leases a free id shard for its life (see package snowflake); Open fails
+// with noetl.ErrConflict when every shard is leased.
 func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) {
 	o := config.Apply(opts)
+	if err := o.Check(backend, "postgres.Open"); err != nil {
+		return nil, err
+	}
 	ids, err := o.Generator()
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	name, err := schemaName(&o)
+	if err != nil {
+		return nil, err
+	}
+	pool, owned := (*pgxpool.Pool)(nil), false
+	if o.Pool != nil {
+		if pool, _ = o.Pool.(*pgxpool.Pool); pool == nil {
+			return nil, noetl.Invalidf("postgres.Open: WithPool needs a pool")
+		}
+	} else {
+		if pool, err = pgxpool.New(ctx, dsn); err != nil {
+			return nil, noetl.NewError(noetl.ErrInvalid, "postgres: open: %v", redactDSN(err, dsn))
+		}
+		owned = true
+		if err := pool.Ping(ctx); err != nil {
+			pool.Close()
+			return nil, classifyOpen(ctx, redactDSN(err, dsn))
+		}
+	}
+	var release []func() error
+	closeAll := func() error {
+		var err error
+		for _, f := range release {
+			err = errors.Join(err, f())
+		}
+		if owned {
+			pool.Close()
+		}
+		return err
+	}
+	if !o.NoMigrate {
+		if err := Migrate(ctx, pool, name); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+	if ids == nil {
+		g, free, err := leaseShard(ctx, pool, name, &o)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ids, release = g, append(release, free)
+	}
+	st, err := sqlstore.New(sqlstore.Config{
+		Dialect:      newDialect(name),
+		DB:           observe.DB(poolQ{q: pool, pool: pool, schema: name}, o.TraceHook()),
+		IDs:          ids,
+		Now:          o.Now,
+		PasswordCost: o.PasswordCost,
+		Keyring:      o.Keyring,
+		Close:        closeAll,
+	})
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return observe.Store(st, o.TraceHook()), nil
+}
+
+// schemaName returns the schema the options name, "noetl" by default.
+func schemaName(o *config.Options) (string, error) {
 	name := o.Schema
 	if name == "" {
 		name = schema.DefaultSchemaName
 	}
 	if err := schema.ValidateSchemaName(name); err != nil {
+		return "", noetl.Invalidf("postgres: %v", err)
+	}
+	return name, nil
+}
+
+// FromTx returns a Store whose every repository runs in tx, a transaction
+// the caller began on a database already migrated (Open or Migrate): a
+// service writes its own rows and NoETL rows atomically. The store never
+// commits or rolls back tx; its InTx nests under a savepoint and its Close
+// does nothing. Each statement runs under a savepoint of its own, pipelined
+// with it, so a refused call undoes only itself and tx stays usable. Use
+// the store only while tx is open, from one goroutine at a time, as tx
+// itself.
+//
+// A FromTx store leases no shard: give it the generator of a long-lived
+// store (WithGenerator(store.IDs())) or a shard of its own (WithShard).
+// WithPool is refused.
+func FromTx(tx pgx.Tx, opts ...Option) (noetl.Store, error) {
+	if tx == nil {
+		return nil, noetl.Invalidf("postgres.FromTx: needs a transaction")
+	}
+	o := config.Apply(opts)
+	if err := o.Check(backend, "postgres.FromTx", "postgres.WithPool"); err != nil {
+		return nil, err
+	}
+	ids, err := o.Generator()
+	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	pool, owned := o.Pool, false
-	if pool == nil {
-		if pool, err = pgxpool.New(ctx, dsn); err != nil {
-			return nil, fmt.Errorf("postgres: open: %w", redactDSN(err, dsn))
-		}
-		owned = true
-		if err := pool.Ping(ctx); err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("postgres: connect: %w", redactDSN(err, dsn))
-		}
+	if ids == nil {
+		return nil, noetl.Invalidf("postgres.FromTx: give WithGenerator (a long-lived store's IDs()) or WithShard")
 	}
-	closePool := func() error {
-		if owned {
-			pool.Close()
-		}
-		return nil
+	name, err := schemaName(&o)
+	if err != nil {
+		return nil, err
 	}
-	if !o.NoMigrate {
-		if err := Migrate(ctx, pool, name); err != nil {
-			closePool()
-			return nil, err
-		}
-	}
-	st, err := sqlstore.New(sqlstore.Config{
-		Dialect:      NewDialect(name),
-		DB:           poolQ{q: pool, pool: pool, schema: name},
+	hook := o.TraceHook()
+	st, err := sqlstore.Joined(sqlstore.Config{
+		Dialect:      newDialect(name),
 		IDs:          ids,
 		Now:          o.Now,
 		PasswordCost: o.PasswordCost,
 		Keyring:      o.Keyring,
-		Close:        closePool,
-	})
+	}, observe.Tx(txQ{conn: conn{q: tx, schema: name}, tx: tx}, hook))
 	if err != nil {
-		closePool()
 		return nil, err
 	}
-	return st, nil
+	return observe.Store(st, hook), nil
 }
 
 // redactDSN keeps a password in the DSN out of an error's text.
@@ -108,26 +189,71 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, name string) error {
 	return nil
 }
 
-// NewDialect returns the PostgreSQL dialect of the shared repositories for
+// newDialect returns the PostgreSQL dialect of the shared repositories for
 // tables under schema name.
-func NewDialect(name string) *sqlstore.Dialect {
+func newDialect(name string) *sqlstore.Dialect {
 	return &sqlstore.Dialect{Name: "postgres", Schema: name, Classify: classify}
 }
 
-// classify maps a PostgreSQL error to a noetl sentinel and the constraint
-// name it reports.
+// classify maps a PostgreSQL or pgx error to a noetl sentinel and the
+// constraint name it reports.
 func classify(err error) (error, string) {
 	var pg *pgconn.PgError
-	if !errors.As(err, &pg) {
+	if errors.As(err, &pg) {
+		switch {
+		case pg.Code == "23505":
+			return noetl.ErrConflict, pg.ConstraintName
+		case pg.Code == "23503":
+			return noetl.ErrReferenced, pg.ConstraintName
+		case pg.Code == "23514", pg.Code == "23502", strings.HasPrefix(pg.Code, "22"):
+			return noetl.ErrInvalid, pg.ConstraintName
+		case pg.Code == "40001", pg.Code == "40P01", // serialization failure, deadlock
+			strings.HasPrefix(pg.Code, "08"),                           // connection exception
+			pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03", // shutdown, crash, starting up
+			pg.Code == "53300", pg.Code == "55P03": // too many connections, lock not available
+			return noetl.ErrTransient, ""
+		case strings.HasPrefix(pg.Code, "25"):
+			// The caller's transaction was aborted by a statement of its own.
+			return noetl.ErrInvalid, ""
+		}
 		return nil, ""
 	}
 	switch {
-	case pg.Code == "23505":
-		return noetl.ErrConflict, pg.ConstraintName
-	case pg.Code == "23503":
-		return noetl.ErrReferenced, pg.ConstraintName
-	case pg.Code == "23514", pg.Code == "23502", strings.HasPrefix(pg.Code, "22"):
-		return noetl.ErrInvalid, pg.ConstraintName
+	case errors.Is(err, puddle.ErrClosedPool):
+		return noetl.ErrClosed, ""
+	case errors.Is(err, pgx.ErrTxClosed):
+		return noetl.ErrClosed, ""
+	case strings.Contains(err.Error(), "failed to encode"):
+		// A Go value the column's type cannot hold (pgx refuses to send it).
+		return noetl.ErrInvalid, ""
+	case pgconn.SafeToRetry(err), pgconn.Timeout(err), isConnError(err):
+		return noetl.ErrTransient, ""
 	}
 	return nil, ""
+}
+
+// isConnError reports a lost or refused connection.
+func isConnError(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "conn closed")
+}
+
+// classifyOpen wraps an error of connecting at Open in its sentinel: a
+// server that cannot be reached or is starting is transient, a refused
+// login or a missing database is not.
+func classifyOpen(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("postgres: connect: %w", ctx.Err())
+	}
+	kind, _ := classify(err)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && (pg.Code == "28P01" || pg.Code == "28000" || pg.Code == "3D000") {
+		kind = noetl.ErrInvalid // bad password, no such role or database
+	}
+	if kind == nil {
+		kind = noetl.ErrTransient
+	}
+	return &noetl.Error{Kind: kind, Msg: "postgres: connect: " + err.Error(), Cause: err}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -26,10 +27,14 @@ var schemas atomic.Int64
 // sharedPool returns one pool per top-level test over a fresh database;
 // each store of the suite then lives in its own schema of that database,
 // which is far quicker than a database per subtest and exercises
-// storage.WithSchema on every test.
-func sharedPool(t *testing.T) *pgxpool.Pool {
+// postgres.WithSchema on every test.
+func sharedPool(t *testing.T, params ...string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+	dsn := pgtest.NewDatabase(t)
+	for _, p := range params {
+		dsn += "&" + p
+	}
+	pool, err := pgxpool.New(context.Background(), dsn)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	return pool
@@ -37,7 +42,7 @@ func sharedPool(t *testing.T) *pgxpool.Pool {
 
 func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Option) noetl.Store {
 	t.Helper()
-	opts := append([]storage.Option{storage.WithPool(pool), storage.WithSchema(name),
+	opts := append([]storage.Option{postgres.WithPool(pool), postgres.WithSchema(name),
 		storage.WithPasswordCost(4), storage.WithShard(3)}, more...)
 	s, err := postgres.Open(context.Background(), "", opts...)
 	require.NoError(t, err)
@@ -46,8 +51,21 @@ func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Opti
 }
 
 func TestConformance(t *testing.T) {
-	pool := sharedPool(t)
-	storagetest.Run(t, storagetest.Harness{
+	storagetest.Run(t, harness(sharedPool(t)))
+}
+
+// The suite again with pgx's simple protocol (client-side parameters, no
+// prepared statements), the mode of poolers and proxies that cannot carry
+// prepared statements: every statement shape and the pipelined savepoints
+// must work there too.
+func TestConformanceSimpleProtocol(t *testing.T) {
+	storagetest.Run(t, harness(sharedPool(t, "default_query_exec_mode=simple_protocol")))
+}
+
+// harness is the suite's harness over pool: each store in a schema of its
+// own.
+func harness(pool *pgxpool.Pool) storagetest.Harness {
+	return storagetest.Harness{
 		New: func(t *testing.T) noetl.Store {
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
 		},
@@ -69,7 +87,24 @@ func TestConformance(t *testing.T) {
 			if o.Now != nil {
 				opts = append(opts, storage.WithClock(o.Now))
 			}
+			if o.Hook != nil || o.Logger != nil {
+				opts = append(opts, storage.WithHook(o.Hook), storage.WithLogger(o.Logger), storage.WithSlowThreshold(o.SlowThreshold))
+			}
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)), opts...)
+		},
+		NewCallerTx: func(t *testing.T) storagetest.CallerTx {
+			return newCallerTx(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
+		},
+		NewLeasing: func(t *testing.T) func(t *testing.T) (noetl.Store, error) {
+			name := fmt.Sprintf("t%d", schemas.Add(1))
+			return func(t *testing.T) (noetl.Store, error) {
+				s, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), postgres.WithSchema(name),
+					storage.WithPasswordCost(4))
+				if err == nil {
+					t.Cleanup(func() { s.Close() })
+				}
+				return s, err
+			}
 		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			name := fmt.Sprintf("t%d", schemas.Add(1))
@@ -80,5 +115,61 @@ func TestConformance(t *testing.T) {
 				return storeIn(t, p, name)
 			}
 		},
-	})
+	}
+}
+
+// newCallerTx migrates schema name, creates the service's own ticket table
+// in it, begins the service's transaction on pool and joins a store to it.
+func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string) storagetest.CallerTx {
+	t.Helper()
+	ctx := context.Background()
+	outer := storeIn(t, pool, name)
+	_, err := pool.Exec(ctx, "CREATE TABLE "+name+".ticket (id BIGINT PRIMARY KEY, title TEXT NOT NULL)")
+	require.NoError(t, err)
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	st, err := postgres.FromTx(tx, postgres.WithSchema(name), storage.WithPasswordCost(4), storage.WithShard(3))
+	require.NoError(t, err)
+	return storagetest.CallerTx{
+		Store: st,
+		Outer: outer,
+		AddTicket: func(ctx context.Context, id int64, title string) error {
+			_, err := tx.Exec(ctx, "INSERT INTO "+name+".ticket (id, title) VALUES ($1, $2)", id, title)
+			return err
+		},
+		Tickets: func(ctx context.Context) (n int, err error) {
+			err = pool.QueryRow(ctx, "SELECT count(*) FROM "+name+".ticket").Scan(&n)
+			return n, err
+		},
+		Commit:   tx.Commit,
+		Rollback: tx.Rollback,
+	}
+}
+
+// The lease is a session advisory lock: when its connection dies (the
+// process crashed, or the server killed it) the shard is free at once.
+func TestLeaseDiesWithItsConnection(t *testing.T) {
+	ctx := context.Background()
+	pool := sharedPool(t)
+	open := func() noetl.Store {
+		s, err := postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema("lease"), storage.WithPasswordCost(4))
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	first := open()
+	shard := first.IDs().Shard()
+	var killed int
+	err := pool.QueryRow(ctx, "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"+
+		" WHERE locktype = 'advisory' AND objid = $1 AND granted", shard).Scan(&killed)
+	require.NoError(t, err)
+	require.Equal(t, 1, killed, "one connection holds the lease")
+	require.Eventually(t, func() bool {
+		var held int
+		_ = pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1", shard).Scan(&held)
+		return held == 0
+	}, 5*time.Second, 20*time.Millisecond)
+	second := open()
+	require.Equal(t, shard, second.IDs().Shard(), "the killed connection's shard is free again")
 }

@@ -61,7 +61,7 @@ func benchDB(t testing.TB) (noetl.Store, *sql.DB) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	t.Cleanup(func() { db.Close() })
-	st, err := sqlite.Open(context.Background(), "", storage.WithSQLDB(db), storage.WithShard(5), storage.WithPasswordCost(4))
+	st, err := sqlite.Open(context.Background(), "", sqlite.WithDB(db), storage.WithShard(5), storage.WithPasswordCost(4))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	return st, db
@@ -312,7 +312,7 @@ func endCursor(b *testing.B, st noetl.Store, actor, chat snowflake.ID, limit int
 	p, err := st.Messages().List(context.Background(), actor, chat, noetl.MessageQuery{Order: noetl.OldestFirst, Limit: limit + 1})
 	require.NoError(b, err)
 	m := p.Items[limit]
-	return sqlstore.EncodeCursor([3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
+	return sqlstore.EncodeCursor("message", [3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
 }
 
 // messageDest is where the raw driver scans a message row.

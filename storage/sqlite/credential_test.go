@@ -23,7 +23,7 @@ func TestCredentialsAtRest(t *testing.T) {
 		db, err := sql.Open("sqlite", dsn)
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
-		s, err := sqlite.Open(context.Background(), "", append(testOpts, storage.WithSQLDB(db), storage.WithKeyring(k))...)
+		s, err := sqlite.Open(context.Background(), "", append(testOpts, sqlite.WithDB(db), storage.WithKeyring(k))...)
 		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		return s, storagetest.RawCredentials{

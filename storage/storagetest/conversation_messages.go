@@ -59,7 +59,7 @@ func testMessages(t *testing.T, h Harness) {
 			{SenderType: noetl.SenderUser, SenderID: &c.ann.ID, Content: "from a user"},
 			{SenderType: noetl.SenderBot, SenderID: &bot.ID, Content: "from a bot"},
 			{SenderType: noetl.SenderAI, Role: "assistant", Content: "from an AI", Metadata: json.RawMessage(`"free JSON"`)},
-			{SenderType: noetl.SenderAI, SenderID: &c.dan.ID, Content: "an AI acting as a non-member profile"},
+			{SenderType: noetl.SenderAI, SenderID: &c.cat.ID, Content: "an AI speaking for a member"},
 			{SenderType: noetl.SenderSystem, Content: "ann joined"},
 		} {
 			in.ChatID = c.chat.ID
@@ -120,10 +120,10 @@ func testMessages(t *testing.T, h Harness) {
 			unchanged(t, s, noetl.ErrNotFound, func() error { _, err := s.Messages().Post(ctx(t), in); return err })
 		}
 	})
-	t.Run("AIWithUnknownSenderIsReferencedAndWritesNothing", func(t *testing.T) {
+	t.Run("AIWithUnknownSenderIsForbiddenAndWritesNothing", func(t *testing.T) {
 		s := h.New(t)
 		c := newConvo(t, s)
-		unchanged(t, s, noetl.ErrReferenced, func() error {
+		unchanged(t, s, noetl.ErrForbidden, func() error {
 			_, err := s.Messages().Post(ctx(t), noetl.NewMessage{ChatID: c.chat.ID, SenderType: noetl.SenderAI, SenderID: ptr(snowflake.ID(999)), Content: "x"})
 			return err
 		})

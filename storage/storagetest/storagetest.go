@@ -14,6 +14,7 @@ package storagetest
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"sort"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // Harness tells the suite how to get stores of the backend under test.
@@ -41,6 +43,31 @@ type Harness struct {
 	// NewWith returns a fresh store like New, opened with o (a credential
 	// keyring, a clock). The subtests that need it fail without it.
 	NewWith func(t *testing.T, o StoreOptions) noetl.Store
+	// NewCallerTx begins a transaction of the caller's own on a fresh,
+	// migrated database that also holds the caller's table ticket(id BIGINT
+	// PRIMARY KEY, title TEXT NOT NULL), and joins a store to it (the
+	// backend's FromTx). The caller-transaction subtests fail without it.
+	NewCallerTx func(t *testing.T) CallerTx
+	// NewLeasing returns a function that opens stores on one fresh,
+	// migrated database with no shard option, so that each leases a shard
+	// of its own; each store is closed when its t ends. The shard-lease
+	// subtests fail without it.
+	NewLeasing func(t *testing.T) func(t *testing.T) (noetl.Store, error)
+}
+
+// CallerTx is a transaction a service began itself, with a store joined to
+// it: the store's writes and the service's own commit or roll back together.
+type CallerTx struct {
+	// Store runs every repository in the caller's transaction (FromTx).
+	Store noetl.Store
+	// Outer is a store on the same database outside the transaction.
+	Outer noetl.Store
+	// AddTicket inserts the caller's own row in the transaction.
+	AddTicket func(ctx context.Context, id int64, title string) error
+	// Tickets counts the committed ticket rows, outside the transaction.
+	Tickets func(ctx context.Context) (int, error)
+	// Commit and Rollback end the caller's transaction.
+	Commit, Rollback func(ctx context.Context) error
 }
 
 // StoreOptions are the store options a subtest asks NewWith for; a zero
@@ -50,6 +77,12 @@ type StoreOptions struct {
 	Keyring *noetl.Keyring
 	// Now is the store's clock (storage.WithClock).
 	Now func() time.Time
+	// Hook receives the store's calls and statements (storage.WithHook).
+	Hook trace.Hook
+	// Logger logs the store's statements (storage.WithLogger), with
+	// SlowThreshold (storage.WithSlowThreshold).
+	Logger        *slog.Logger
+	SlowThreshold time.Duration
 }
 
 type group struct {

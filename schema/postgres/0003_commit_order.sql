@@ -1,4 +1,4 @@
--- noetldb schema, version 2, PostgreSQL: readers never skip.
+-- noetldb schema, PostgreSQL: readers never skip.
 -- A reader following a chat's messages or an execution's events (paging
 -- to the end, then continuing from its cursor) must see every row that
 -- commits later. So both lists are ordered by seq, a number assigned in

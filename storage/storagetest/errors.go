@@ -1,0 +1,115 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/noetl/noetldb/noetl"
+)
+
+func init() { register("errors_sentinels", testErrorSentinels) }
+
+// sentinels are the errors every method's error wraps one of.
+var sentinels = []error{noetl.ErrNotFound, noetl.ErrConflict, noetl.ErrInvalid, noetl.ErrReferenced,
+	noetl.ErrForbidden, noetl.ErrTransient, noetl.ErrClosed, noetl.ErrStorage, noetl.ErrNoKeyring,
+	context.Canceled, context.DeadlineExceeded}
+
+func wrapsSentinel(err error) bool {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// everyMethod calls every method of every repository of s with zero
+// arguments (a background context first) and hands each result's error to
+// check. Methods returning an iterator or no error are skipped by type.
+func everyMethod(t *testing.T, s noetl.Store, check func(name string, err error)) int {
+	t.Helper()
+	st := reflect.ValueOf(s)
+	errType := reflect.TypeFor[error]()
+	calls := 0
+	for i := 0; i < st.NumMethod(); i++ {
+		m := st.Type().Method(i)
+		if m.Type.NumIn() != 1 || m.Type.NumOut() != 1 || m.Type.Out(0).Kind() != reflect.Interface || !strings.HasSuffix(m.Type.Out(0).Name(), "Repo") {
+			continue
+		}
+		repo := st.Method(i).Call(nil)[0]
+		for j := 0; j < repo.NumMethod(); j++ {
+			rm := repo.Type().Method(j)
+			ft := repo.Method(j).Type()
+			if ft.NumOut() == 0 || ft.Out(ft.NumOut()-1) != errType {
+				continue
+			}
+			args := make([]reflect.Value, ft.NumIn())
+			for k := range args {
+				if k == 0 {
+					args[k] = reflect.ValueOf(context.Background())
+					continue
+				}
+				args[k] = reflect.Zero(ft.In(k))
+			}
+			call := repo.Method(j).Call
+			if ft.IsVariadic() {
+				call = repo.Method(j).CallSlice
+			}
+			out := call(args)
+			err, _ := out[len(out)-1].Interface().(error)
+			check(m.Name+"."+rm.Name, err)
+			calls++
+		}
+	}
+	return calls
+}
+
+func testErrorSentinels(t *testing.T, h Harness) {
+	t.Run("EveryMethodOfAClosedStoreFailsWithASentinel", func(t *testing.T) {
+		s := h.New(t)
+		require.NoError(t, s.Close())
+		noop := []string{}
+		n := everyMethod(t, s, func(name string, err error) {
+			if err == nil {
+				noop = append(noop, name) // a call with nothing to do
+				return
+			}
+			require.True(t, wrapsSentinel(err), "%s: %v wraps no sentinel", name, err)
+			if !errors.Is(err, noetl.ErrInvalid) && !errors.Is(err, noetl.ErrNoKeyring) {
+				require.ErrorIs(t, err, noetl.ErrClosed, "%s", name)
+			}
+		})
+		require.Greater(t, n, 100, "every repository method was called")
+		require.ElementsMatch(t, []string{"Events.AppendBatch", "Transitions.Add", "Workbooks.Add", "Workflows.Add"}, noop,
+			"only the empty batches succeed without the database")
+	})
+	t.Run("CloseIsIdempotent", func(t *testing.T) {
+		s := h.New(t)
+		require.NoError(t, s.Close())
+		require.NoError(t, s.Close())
+	})
+	t.Run("InTxOnAClosedStoreFailsWithErrClosed", func(t *testing.T) {
+		s := h.New(t)
+		require.NoError(t, s.Close())
+		err := s.InTx(ctx(t), func(context.Context, noetl.Store) error { return nil })
+		require.ErrorIs(t, err, noetl.ErrClosed)
+	})
+	t.Run("DuplicateUsernameAndEmailNameTheirField", func(t *testing.T) {
+		s := h.New(t)
+		newProfile(t, s, "ann")
+		_, err := s.Profiles().Create(ctx(t), noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
+		var ne *noetl.Error
+		require.ErrorAs(t, err, &ne)
+		require.ErrorIs(t, err, noetl.ErrConflict)
+		require.Equal(t, "username", ne.Field)
+		_, err = s.Profiles().Create(ctx(t), noetl.NewProfile{Username: "bob", Email: "ann@example.com", Type: noetl.ProfileUser})
+		require.ErrorAs(t, err, &ne)
+		require.ErrorIs(t, err, noetl.ErrConflict)
+		require.Equal(t, "email", ne.Field)
+	})
+}
