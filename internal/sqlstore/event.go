@@ -79,9 +79,8 @@ var eventPGTypes = [...]string{
 
 // eventAppend is Append's statement: it locks the execution, takes the
 // next seq and inserts, or does nothing when the id is stored (a missing
-// workload fails the foreign key on PostgreSQL, the guard on SQLite).
-// Parameters: the event's, then the lock key (PostgreSQL) or the
-// execution id twice (SQLite).
+// workload fails the foreign key). Parameters: the event's, then the lock
+// key (PostgreSQL) or the execution id (SQLite).
 func eventAppend(d *Dialect) string {
 	if d.Postgres() {
 		var b strings.Builder
@@ -93,9 +92,10 @@ func eventAppend(d *Dialect) string {
 		fmt.Fprintf(&b, "nextval('{event_log_seq}') * %d FROM l ON CONFLICT (execution_id, event_id) DO NOTHING", seqRun)
 		return b.String()
 	}
-	return "INSERT INTO {event_log} (" + eventSeqCols + ") SELECT " + strings.Repeat("?, ", len(eventColumns)) +
-		"coalesce((SELECT max(seq) FROM {event_log} WHERE execution_id = ?), 0) + 1" +
-		" WHERE EXISTS (SELECT 1 FROM {workload} WHERE execution_id = ?) ON CONFLICT (execution_id, event_id) DO NOTHING"
+	// VALUES, not INSERT ... SELECT: SQLite copies an INSERT ... SELECT
+	// reading its own table through a temporary table first.
+	return "INSERT INTO {event_log} (" + eventSeqCols + ") VALUES (" + strings.Repeat("?, ", len(eventColumns)) +
+		"coalesce((SELECT max(seq) FROM {event_log} WHERE execution_id = ?), 0) + 1) ON CONFLICT (execution_id, event_id) DO NOTHING"
 }
 
 // eventInsert is the single-row insert of an event with its seq.
@@ -166,7 +166,7 @@ func (r eventRepo) Append(ctx context.Context, e noetl.Event) (noetl.Event, erro
 	if d.Postgres() {
 		args = append(args, lockKey(e.ExecutionID))
 	} else {
-		args = append(args, int64(e.ExecutionID), int64(e.ExecutionID))
+		args = append(args, int64(e.ExecutionID))
 	}
 	n, err := r.s.q.Exec(ctx, q, args...)
 	if err != nil {

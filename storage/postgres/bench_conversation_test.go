@@ -374,7 +374,10 @@ func BenchmarkConversationMessages(b *testing.B) {
 	b.Run("PostInTx", func(b *testing.B) {
 		posts := chat("posts-in-tx", 0)
 		in := noetl.NewMessage{ChatID: posts, SenderType: noetl.SenderUser, SenderID: &ann.ID, Content: "hello, world"}
-		r := one(b, rec, "Post", func() error { _, err := rs.Messages().Post(ctx, in); return err })
+		var posted noetl.Message
+		r := one(b, rec, "Post", func() (err error) { posted, err = rs.Messages().Post(ctx, in); return err })
+		id := slices.Index(r.Args, any(int64(posted.ID)))
+		require.GreaterOrEqual(b, id, 0, "the message id among the statement's arguments")
 		const perTx = 50
 		b.Run("store", func(b *testing.B) {
 			n := 0
@@ -398,7 +401,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 			for n < b.N {
 				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 					for i := 0; i < perTx && n < b.N; i, n = i+1, n+1 {
-						args[0] = st.IDs().MustNext()
+						args[id] = int64(st.IDs().MustNext())
 						if _, err := tx.Exec(ctx, r.SQL, args...); err != nil {
 							return err
 						}
