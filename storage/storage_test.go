@@ -121,3 +121,13 @@ func gen4(t *testing.T) *snowflake.Generator {
 	require.NoError(t, err)
 	return g
 }
+
+// Failures to open wrap a sentinel too: a file that cannot be opened is a
+// storage failure, a server that does not answer is transient.
+func TestOpenFailuresWrapSentinels(t *testing.T) {
+	ctx := context.Background()
+	_, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"))
+	require.ErrorIs(t, err, noetl.ErrStorage)
+	_, err = storage.Open(ctx, "postgres://nobody@127.0.0.1:1/db?connect_timeout=2")
+	require.ErrorIs(t, err, noetl.ErrTransient)
+}

@@ -28,7 +28,7 @@ func (s *Store) wrap(err error, format string, args ...any) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", msg, err)
 	}
-	kind, _ := s.d.Classify(err)
+	kind, c := s.d.Classify(err)
 	switch kind {
 	case nil:
 		kind = noetl.ErrStorage
@@ -37,6 +37,10 @@ func (s *Store) wrap(err error, format string, args ...any) error {
 		// The driver's text tells an operator what failed; constraint
 		// errors above keep it in Cause only (it may quote the values).
 		return &noetl.Error{Kind: kind, Msg: msg + ": " + clip(err.Error(), 200), Cause: err}
+	}
+	if c != "" {
+		// The constraint's name or text (never the values) tells which.
+		return &noetl.Error{Kind: kind, Msg: msg + ": " + describe(kind) + " (" + clip(c, 120) + ")", Cause: err}
 	}
 	return &noetl.Error{Kind: kind, Msg: msg + ": " + describe(kind), Cause: err}
 }
@@ -72,4 +76,28 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// sentinels are the errors an error from this module wraps one of.
+var sentinels = []error{noetl.ErrNotFound, noetl.ErrConflict, noetl.ErrInvalid, noetl.ErrReferenced,
+	noetl.ErrForbidden, noetl.ErrTransient, noetl.ErrClosed, noetl.ErrStorage,
+	context.Canceled, context.DeadlineExceeded}
+
+// Sentinel returns err when it wraps a noetl sentinel or a context error,
+// and otherwise err wrapped in the sentinel classify gives it (ErrStorage
+// when none): the backends' Open and FromTx pass every error through it.
+func Sentinel(err error, classify func(error) (error, string)) error {
+	if err == nil {
+		return nil
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	kind, _ := classify(err)
+	if kind == nil {
+		kind = noetl.ErrStorage
+	}
+	return &noetl.Error{Kind: kind, Msg: clip(err.Error(), 300), Cause: err}
 }

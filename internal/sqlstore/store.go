@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,7 +128,8 @@ func (s *Store) now() time.Time { return noetl.UTC(s.cfg.Now()) }
 func (s *Store) newID() (snowflake.ID, error) {
 	id, err := s.cfg.IDs.Next()
 	if err != nil {
-		return 0, fmt.Errorf("new id: %w", err)
+		// The generator fails only past the id layout's last millisecond.
+		return 0, &noetl.Error{Kind: noetl.ErrStorage, Msg: "new id: " + err.Error(), Cause: err}
 	}
 	return id, nil
 }

@@ -41,6 +41,11 @@ import (
 // leases a free id shard for its life (see package snowflake); Open fails
 // with noetl.ErrConflict when every shard is leased.
 func Open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) {
+	s, err := open(ctx, dsn, opts...)
+	return s, sqlstore.Sentinel(err, classify)
+}
+
+func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) {
 	o := config.Apply(opts)
 	if err := o.Check(backend, "postgres.Open"); err != nil {
 		return nil, err
@@ -214,7 +219,7 @@ func classify(err error) (error, string) {
 			return noetl.ErrTransient, ""
 		case strings.HasPrefix(pg.Code, "25"):
 			// The caller's transaction was aborted by a statement of its own.
-			return noetl.ErrInvalid, ""
+			return noetl.ErrInvalid, "the transaction is aborted by an earlier failed statement, SQLSTATE " + pg.Code + ": roll it back"
 		}
 		return nil, ""
 	}

@@ -173,3 +173,21 @@ func TestLeaseDiesWithItsConnection(t *testing.T) {
 	second := open()
 	require.Equal(t, shard, second.IDs().Shard(), "the killed connection's shard is free again")
 }
+
+// A caller's transaction that its own statement aborted refuses the joined
+// store's calls with a sentinel (25P02 is never returned bare).
+func TestJoinedStoreInACallersAbortedTransaction(t *testing.T) {
+	ctx := context.Background()
+	pool := sharedPool(t)
+	storeIn(t, pool, "aborted")
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	_, err = tx.Exec(ctx, "SELECT 1/0")
+	require.Error(t, err)
+	st, err := postgres.FromTx(tx, postgres.WithSchema("aborted"), storage.WithShard(3))
+	require.NoError(t, err)
+	_, err = st.Profiles().GetByUsername(ctx, "ann")
+	require.ErrorIs(t, err, noetl.ErrInvalid)
+	require.Contains(t, err.Error(), "25P02")
+}

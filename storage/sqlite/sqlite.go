@@ -110,6 +110,11 @@ func DSN(path string) (string, error) {
 // database for its life (see package snowflake); Open fails with
 // noetl.ErrConflict when every shard is leased.
 func Open(ctx context.Context, path string, opts ...Option) (noetl.Store, error) {
+	s, err := open(ctx, path, opts...)
+	return s, sqlstore.Sentinel(err, classify)
+}
+
+func open(ctx context.Context, path string, opts ...Option) (noetl.Store, error) {
 	o := config.Apply(opts)
 	if err := o.Check(backend, "sqlite.Open"); err != nil {
 		return nil, err
@@ -262,7 +267,7 @@ func checkPragmas(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("sqlite: read foreign_keys pragma: %w", err)
 	}
 	if fk != 1 {
-		return errors.New("sqlite: foreign keys are off on this database; open it with _pragma=foreign_keys(1) (see sqlite.DSN)")
+		return noetl.Invalidf("sqlite: foreign keys are off on this database; open it with _pragma=foreign_keys(1) (see sqlite.DSN)")
 	}
 	return nil
 }
