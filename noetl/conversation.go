@@ -366,6 +366,13 @@ type MemberRepo interface {
 
 // NewMessage is the input of MessageRepo.Post.
 type NewMessage struct {
+	// ID is optional: zero takes the message's id from the store's
+	// generator. A caller that may retry a post after an ambiguous failure
+	// (a deadline at commit, a lost connection) picks the id once and posts
+	// with it each time: a post whose id is stored already with the same
+	// chat, sender, role, content and metadata returns the stored message;
+	// with anything else it is ErrConflict.
+	ID         snowflake.ID
 	ChatID     snowflake.ID
 	SenderType SenderType
 	// SenderID is the sending profile, which must be a member of the chat
@@ -411,7 +418,9 @@ func (m NewMessage) Validate() error {
 // MessageOrder is the order MessageRepo.List returns messages in.
 type MessageOrder string
 
-// Message orders. Both follow (created_at, id).
+// Message orders. Both follow the order messages were posted in (their
+// commit order within the chat), not created_at, which is the poster's
+// clock.
 const (
 	// NewestFirst lists the latest messages first; the default.
 	NewestFirst MessageOrder = "newest_first"
@@ -443,22 +452,40 @@ func (q MessageQuery) Validate() error {
 // ActionRead (any member); a refusal is ErrForbidden. An unknown chat or
 // message is ErrNotFound.
 type MessageRepo interface {
-	// Post adds a message, created now. It acts for the sender: whenever
-	// in.SenderID is set (always for user and bot, optionally for ai) that
-	// profile must be a member of the chat (ActionPost), else ErrForbidden.
-	// An ai message without a sender and a system message (which never has
-	// one) act for nobody: the caller decides who may post them. Empty
-	// content is ErrInvalid; an unknown chat is ErrNotFound.
+	// Post adds a message, created now (at the store's clock), at the end
+	// of its chat: messages are numbered in the order their posts commit, so
+	// a reader following the chat never misses one (see List). A post waits
+	// for another post to the same chat that has not committed yet (one in a
+	// long transaction, for example); a transaction posting to several chats
+	// should post to them in one order, as two that do not may deadlock
+	// (PostgreSQL then fails one of them).
+	//
+	// It acts for the sender: whenever in.SenderID is set (always for user
+	// and bot, optionally for ai) that profile must be a member of the chat
+	// (ActionPost), else ErrForbidden. An ai message without a sender and a
+	// system message (which never has one) act for nobody: the caller
+	// decides who may post them. Empty content is ErrInvalid; an unknown
+	// chat is ErrNotFound. With in.ID set, a message stored already under
+	// that id is returned when it holds the same input (a retry) and is
+	// ErrConflict otherwise.
 	Post(ctx context.Context, in NewMessage) (Message, error)
 	// Get returns a message of a chat actor belongs to.
 	Get(ctx context.Context, actor, id snowflake.ID) (Message, error)
 	// Count returns how many messages a chat actor belongs to holds.
 	Count(ctx context.Context, actor, chatID snowflake.ID) (int64, error)
 	// List returns a chat's messages in pages, newest or oldest first, by
-	// an opaque keyset cursor on (created_at, id), never an offset: a page
-	// costs the same at the end of a long chat as at its start, and paging
-	// never repeats or skips a message while others are posting. actor must
-	// be a member. A cursor from another order is ErrInvalid.
+	// an opaque keyset cursor on their position in the chat, never an
+	// offset: a page costs the same at the end of a long chat as at its
+	// start, and paging never repeats a message. actor must be a member. A
+	// cursor from another order is ErrInvalid.
+	//
+	// Oldest first, a chat can be followed: every non-empty page, the last
+	// one included, has a Next, and a reader that pages to the end and later
+	// continues from the last Next it got sees every message committed since
+	// exactly once, in list order, however many post meanwhile, from however
+	// many stores or transactions (Post numbers messages in commit order).
+	// The end of the chat, for now, is a page shorter than the limit.
+	// Newest first, a page's Next is empty on the last page.
 	List(ctx context.Context, actor, chatID snowflake.ID, q MessageQuery) (Page[Message], error)
 	// Delete removes a message. Its sender may always delete it; anyone
 	// else needs ActionModerate (admin) in its chat.

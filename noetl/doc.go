@@ -94,4 +94,25 @@
 // [RuntimeRepo] is the registry of servers, worker pools and brokers with
 // their heartbeats; [ScheduleRepo] holds cron and interval schedules and
 // hands each due run to exactly one claimer.
+//
+// # Following a list, retrying a write
+//
+// Two lists can be followed as they grow, the way a chat client tails a chat
+// or a workflow engine tails an execution's event log: a chat's messages
+// oldest first and an execution's events. A reader pages to the end, keeps
+// the last page's Next, and later continues from it; it sees every row
+// committed since exactly once, in list order, while any number of writers
+// (other goroutines, other stores on the same database, long transactions)
+// write. The stores make this hold by ordering each chat's and each
+// execution's rows at commit: a write locks its chat or execution until it
+// commits and takes the next position under that lock (a message's in its
+// chat, an event's in the log), so no row ever commits behind a position a
+// reader has passed. Writers to one chat or execution therefore queue
+// behind each other's transactions; readers never wait.
+//
+// Writes whose outcome is unknown (a deadline at COMMIT, a lost connection)
+// are made safe by retrying them with the same input, not by promises:
+// [EventRepo.AppendBatch] and [EventRepo.Append] with ids filled in, and
+// [MessageRepo.Post] with a caller-chosen [NewMessage.ID], find what is
+// stored already and never store it twice.
 package noetl

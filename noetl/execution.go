@@ -294,8 +294,9 @@ func (e Event) Validate() error {
 // any real duration and still exact in both engines' doubles.
 const maxDuration = 1e12
 
-// EventQuery filters EventRepo.List and Children. Events are listed in id
-// order (the order they were appended in, for ids from one generator).
+// EventQuery filters EventRepo.List and Children. Events are listed in log
+// order: the order their appends committed in, within the execution (for a
+// batch, slice order), whatever their ids.
 type EventQuery struct {
 	EventType string // only this event type, when set
 	Status    string // only this status, when set
@@ -323,29 +324,47 @@ func (q EventQuery) Validate() error {
 // writes for every step, loop iteration and retry. It does not act for a
 // profile.
 type EventRepo interface {
-	// Append stores one event and returns it. A zero EventID is taken from
-	// the store's generator and a zero Timestamp is now. ParentEventID and
-	// ParentExecutionID are optional and not checked. An event of an
-	// execution without a workload is ErrNotFound; an event id already used
-	// in the execution is ErrConflict.
+	// Append stores one event and returns it, at the end of its
+	// execution's log. A zero EventID is taken from the store's generator
+	// and a zero Timestamp is now. ParentEventID and ParentExecutionID are
+	// optional and not checked. An event of an execution without a workload
+	// is ErrNotFound. An event id already used in the execution is
+	// ErrConflict, unless the stored event holds the same content: then it
+	// is a retry, and the stored event is returned (so a caller that sets
+	// EventID and Timestamp may retry an Append whose outcome it does not
+	// know). An append waits for another append to the same execution that
+	// has not committed yet (one in a long transaction, for example).
 	Append(ctx context.Context, e Event) (Event, error)
 	// AppendBatch stores events all or nothing, in one transaction (COPY on
-	// PostgreSQL, one prepared statement on SQLite). Every event is
-	// validated before anything is written. Zero EventIDs are filled in
-	// place from the generator's block API, in slice order (so ids increase
-	// along the slice), and zero Timestamps with now; on error the filled
-	// values stay in the slice but nothing was written. A duplicate id
-	// (stored already or twice in the batch) is ErrConflict; an execution
-	// without a workload is ErrNotFound; a cancelled context leaves nothing
-	// written.
+	// PostgreSQL, one prepared statement on SQLite), at the end of their
+	// executions' logs in slice order. Every event is validated before
+	// anything is written. Zero EventIDs are filled in place from the
+	// generator's block API, in slice order (so ids increase along the
+	// slice), and zero Timestamps with now; on error the filled values stay
+	// in the slice but nothing was written. An execution without a workload
+	// is ErrNotFound; a cancelled context leaves nothing written.
+	//
+	// Retrying is safe: when a commit's outcome is unknown (a deadline at
+	// COMMIT, a lost connection), call AppendBatch again with the same
+	// slice, ids filled in. Events whose id is stored in their execution
+	// with the same content are skipped, the others written (at the end of
+	// the log, in slice order), and the call returns nil: the batch is then
+	// stored, once. An id stored with other content, or given twice in the
+	// batch, is ErrConflict and nothing is written.
 	AppendBatch(ctx context.Context, events []Event) error
 	// Get returns one event, or ErrNotFound.
 	Get(ctx context.Context, executionID, eventID snowflake.ID) (Event, error)
-	// List returns an execution's events matching q, in id order, in keyset
-	// pages.
+	// List returns an execution's events matching q, in log order, in
+	// keyset pages. The log can be followed: every non-empty page, the last
+	// one included, has a Next, and a reader that pages to the end and later
+	// continues from the last Next it got sees every event committed since
+	// exactly once, in log order, however many append meanwhile, from
+	// however many stores or transactions, and whatever ids they chose. The
+	// end of the log, for now, is a page shorter than the limit.
 	List(ctx context.Context, executionID snowflake.ID, q EventQuery) (Page[Event], error)
 	// Children returns the events of the execution whose parent event is
-	// eventID, matching q, in id order, in keyset pages.
+	// eventID, matching q, in log order, in keyset pages that can be
+	// followed as List's.
 	Children(ctx context.Context, executionID, eventID snowflake.ID, q EventQuery) (Page[Event], error)
 }
 

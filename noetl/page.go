@@ -10,7 +10,9 @@ const (
 
 // Page is one page of a list. Items is never nil (empty on an empty result).
 // Next is an opaque cursor for the following page, passed back as a query's
-// After; it is empty on the last page.
+// After; it is empty on the last page, except in the lists a reader can
+// follow as they grow (messages oldest first, events), where every
+// non-empty page has one: see [MessageRepo.List] and [EventRepo.List].
 type Page[T any] struct {
 	Items []T    `json:"items"`
 	Next  string `json:"next,omitempty"`

@@ -89,7 +89,12 @@ func scriptedSession(t *testing.T, c client) {
 	code, page = c.do("GET", "/chats/"+chatID+"/messages?limit=2&order=asc&after="+next, annID, nil)
 	require.Equal(t, http.StatusOK, code)
 	assert.Len(t, page["items"].([]any), 1)
-	assert.Nil(t, page["next"], "the last page has no cursor")
+	next, _ = page["next"].(string)
+	require.NotEmpty(t, next, "the last page of an oldest-first list has the cursor to follow the chat from")
+	code, page = c.do("GET", "/chats/"+chatID+"/messages?limit=2&order=asc&after="+next, annID, nil)
+	require.Equal(t, http.StatusOK, code)
+	assert.Empty(t, page["items"].([]any), "nothing posted since")
+	assert.Nil(t, page["next"], "an empty page has no cursor")
 
 	code, body = c.do("POST", "/chats/"+chatID+"/messages", bobID, map[string]any{"content": "let me in"})
 	assert.Equal(t, http.StatusForbidden, code, body)

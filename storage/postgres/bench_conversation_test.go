@@ -334,7 +334,10 @@ func BenchmarkConversationMessages(b *testing.B) {
 	b.Run("Post", func(b *testing.B) {
 		posts := chat("posts", 0)
 		in := noetl.NewMessage{ChatID: posts, SenderType: noetl.SenderUser, SenderID: &ann.ID, Content: "hello, world"}
-		r := one(b, rec, "Post", func() error { _, err := rs.Messages().Post(ctx, in); return err })
+		var posted noetl.Message
+		r := one(b, rec, "Post", func() (err error) { posted, err = rs.Messages().Post(ctx, in); return err })
+		id := slices.Index(r.Args, any(int64(posted.ID)))
+		require.GreaterOrEqual(b, id, 0, "the message id among the statement's arguments")
 		b.Run("store", func(b *testing.B) {
 			for b.Loop() {
 				if _, err := st.Messages().Post(ctx, in); err != nil {
@@ -342,11 +345,23 @@ func BenchmarkConversationMessages(b *testing.B) {
 				}
 			}
 		})
+		// The store's statement, sent by the pool.
 		b.Run("raw", func(b *testing.B) {
 			args := slices.Clone(r.Args)
 			for b.Loop() {
-				args[0] = st.IDs().MustNext()
+				args[id] = int64(st.IDs().MustNext())
 				if _, err := pool.Exec(ctx, r.SQL, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// The plain insert: no membership guard, no ordering lock.
+		b.Run("raw-insert", func(b *testing.B) {
+			insert := "INSERT INTO " + benchSchema + ".message (id, chat_id, sender_type, sender_id, role, content, metadata, created_at)" +
+				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+			for b.Loop() {
+				if _, err := pool.Exec(ctx, insert, int64(st.IDs().MustNext()), int64(posts), "user", int64(ann.ID), nil,
+					in.Content, nil, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -359,7 +374,10 @@ func BenchmarkConversationMessages(b *testing.B) {
 	b.Run("PostInTx", func(b *testing.B) {
 		posts := chat("posts-in-tx", 0)
 		in := noetl.NewMessage{ChatID: posts, SenderType: noetl.SenderUser, SenderID: &ann.ID, Content: "hello, world"}
-		r := one(b, rec, "Post", func() error { _, err := rs.Messages().Post(ctx, in); return err })
+		var posted noetl.Message
+		r := one(b, rec, "Post", func() (err error) { posted, err = rs.Messages().Post(ctx, in); return err })
+		id := slices.Index(r.Args, any(int64(posted.ID)))
+		require.GreaterOrEqual(b, id, 0, "the message id among the statement's arguments")
 		const perTx = 50
 		b.Run("store", func(b *testing.B) {
 			n := 0
@@ -383,7 +401,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 			for n < b.N {
 				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 					for i := 0; i < perTx && n < b.N; i, n = i+1, n+1 {
-						args[0] = st.IDs().MustNext()
+						args[id] = int64(st.IDs().MustNext())
 						if _, err := tx.Exec(ctx, r.SQL, args...); err != nil {
 							return err
 						}

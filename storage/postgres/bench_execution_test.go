@@ -27,7 +27,7 @@ var rawEventCols = []string{
 	"event_type", "node_id", "node_name", "node_type", "status", "duration",
 	"input_context", "output_result", "metadata", "error", "loop_id", "loop_name",
 	"iterator", "items", "current_index", "current_item", "worker_id",
-	"distributed_state", "context_key", "context_value", "trace_component", "stack_trace",
+	"distributed_state", "context_key", "context_value", "trace_component", "stack_trace", "seq",
 }
 
 func rawEventSQL(name string) (insert, list string) {
@@ -37,7 +37,7 @@ func rawEventSQL(name string) (insert, list string) {
 		ph[i] = fmt.Sprintf("$%d", i+1)
 	}
 	insert = "INSERT INTO " + name + ".event_log (" + cols + ") VALUES (" + strings.Join(ph, ", ") + ")"
-	list = "SELECT " + cols + " FROM " + name + ".event_log WHERE execution_id = $1 AND event_id > $2 ORDER BY event_id LIMIT $3"
+	list = "SELECT " + cols + " FROM " + name + ".event_log WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
 	return insert, list
 }
 
@@ -66,13 +66,17 @@ func typicalEvent(exec snowflake.ID, i int) noetl.Event {
 	}
 }
 
-// rawEventArgs are typicalEvent's parameters as the raw pool binds them.
-func rawEventArgs(e *noetl.Event) []any {
+// rawEventArgs are typicalEvent's parameters as the raw pool binds them,
+// with seq, its position in the execution's log, last.
+func rawEventArgs(e *noetl.Event, seq int64) []any {
 	return []any{int64(e.ExecutionID), int64(e.EventID), nil, nil, e.Timestamp,
 		*e.EventType, *e.NodeID, *e.NodeName, *e.NodeType, *e.Status, *e.Duration,
 		string(e.InputContext), nil, string(e.Metadata), nil, *e.LoopID, nil,
-		nil, nil, *e.CurrentIndex, nil, *e.WorkerID, nil, nil, nil, nil, nil}
+		nil, nil, *e.CurrentIndex, nil, *e.WorkerID, nil, nil, nil, nil, nil, seq}
 }
+
+// rawSeq numbers the raw driver's events, so each is a new position.
+var rawSeq int64 = 1 << 40
 
 func newBenchExec(b *testing.B, s noetl.Store) snowflake.ID {
 	b.Helper()
@@ -100,7 +104,8 @@ func BenchmarkEventAppend(b *testing.B) {
 			e := typicalEvent(exec, i)
 			e.EventID = s.IDs().MustNext()
 			e.Timestamp = time.Now()
-			if _, err := pool.Exec(ctx, insert, rawEventArgs(&e)...); err != nil {
+			rawSeq++
+			if _, err := pool.Exec(ctx, insert, rawEventArgs(&e, rawSeq)...); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -143,7 +148,8 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			rows := make([][]any, len(batch))
 			for i := range batch {
 				batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
-				rows[i] = rawEventArgs(&batch[i])
+				rawSeq++
+				rows[i] = rawEventArgs(&batch[i], rawSeq)
 			}
 			tx, err := pool.Begin(ctx)
 			require.NoError(b, err)
@@ -190,7 +196,7 @@ func BenchmarkEventList1M(b *testing.B) {
 			if c+i == total/2 {
 				mid = e.EventID
 			}
-			rows[i] = rawEventArgs(&e)
+			rows[i] = rawEventArgs(&e, int64(c+i+1))
 		}
 		_, err = pool.CopyFrom(ctx, pgx.Identifier{name, "event_log"}, rawEventCols, pgx.CopyFromRows(rows))
 		require.NoError(b, err)
@@ -210,17 +216,18 @@ func BenchmarkEventList1M(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rows, err := pool.Query(ctx, list, int64(exec), int64(mid), 101)
+			rows, err := pool.Query(ctx, list, int64(exec), int64(total/2+1), 101)
 			require.NoError(b, err)
 			n := 0
 			for rows.Next() {
 				var e noetl.Event
 				var in, out, meta, trace []byte
+				var seq int64
 				if err := rows.Scan(&e.ExecutionID, &e.EventID, &e.ParentEventID, &e.ParentExecutionID, &e.Timestamp,
 					&e.EventType, &e.NodeID, &e.NodeName, &e.NodeType, &e.Status, &e.Duration,
 					&in, &out, &meta, &e.Error, &e.LoopID, &e.LoopName,
 					&e.Iterator, &e.Items, &e.CurrentIndex, &e.CurrentItem, &e.WorkerID,
-					&e.DistributedState, &e.ContextKey, &e.ContextValue, &trace, &e.StackTrace); err != nil {
+					&e.DistributedState, &e.ContextKey, &e.ContextValue, &trace, &e.StackTrace, &seq); err != nil {
 					b.Fatal(err)
 				}
 				n++

@@ -345,7 +345,10 @@ func BenchmarkConversationMessages(b *testing.B) {
 	b.Run("Post", func(b *testing.B) {
 		posts := chat("posts", 0)
 		in := noetl.NewMessage{ChatID: posts, SenderType: noetl.SenderUser, SenderID: &ann.ID, Content: "hello, world"}
-		r := one(b, rec, "Post", func() error { _, err := rs.Messages().Post(ctx, in); return err })
+		var posted noetl.Message
+		r := one(b, rec, "Post", func() (err error) { posted, err = rs.Messages().Post(ctx, in); return err })
+		id := slices.Index(r.Args, any(int64(posted.ID)))
+		require.GreaterOrEqual(b, id, 0, "the message id among the statement's arguments")
 		raw := prepare(b, db, r.SQL)
 		b.Run("store", func(b *testing.B) {
 			for b.Loop() {
@@ -354,11 +357,23 @@ func BenchmarkConversationMessages(b *testing.B) {
 				}
 			}
 		})
+		// The store's statement, prepared on the raw driver.
 		b.Run("raw", func(b *testing.B) {
 			args := slices.Clone(r.Args)
 			for b.Loop() {
-				args[0] = st.IDs().MustNext()
+				args[id] = int64(st.IDs().MustNext())
 				if _, err := raw.ExecContext(ctx, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// The plain insert: no membership guard, no ordering.
+		b.Run("raw-insert", func(b *testing.B) {
+			insert := prepare(b, db, "INSERT INTO message (id, chat_id, sender_type, sender_id, role, content, metadata, created_at)"+
+				" VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+			for b.Loop() {
+				if _, err := insert.ExecContext(ctx, int64(st.IDs().MustNext()), int64(posts), "user", int64(ann.ID), nil,
+					in.Content, nil, time.Now().UnixMicro()); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -21,7 +21,7 @@ var rawEventCols = []string{
 	"event_type", "node_id", "node_name", "node_type", "status", "duration",
 	"input_context", "output_result", "metadata", "error", "loop_id", "loop_name",
 	"iterator", "items", "current_index", "current_item", "worker_id",
-	"distributed_state", "context_key", "context_value", "trace_component", "stack_trace",
+	"distributed_state", "context_key", "context_value", "trace_component", "stack_trace", "seq",
 }
 
 var (
@@ -31,7 +31,7 @@ var (
 		strings.Repeat("("+strings.Repeat("?, ", len(rawEventCols)-1)+"?), ", 63) +
 		"(" + strings.Repeat("?, ", len(rawEventCols)-1) + "?)"
 	rawEventList = "SELECT " + strings.Join(rawEventCols, ", ") +
-		" FROM event_log WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?"
+		" FROM event_log WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?"
 )
 
 // typicalEvent is a typical event: a step finishing, with small JSON.
@@ -44,13 +44,17 @@ func typicalEvent(exec snowflake.ID, i int) noetl.Event {
 	}
 }
 
-// rawEventArgs are typicalEvent's parameters as the raw driver binds them.
-func rawEventArgs(e *noetl.Event) []any {
+// rawEventArgs are typicalEvent's parameters as the raw driver binds them,
+// with seq, its position in the execution's log, last.
+func rawEventArgs(e *noetl.Event, seq int64) []any {
 	return []any{int64(e.ExecutionID), int64(e.EventID), nil, nil, e.Timestamp.UnixMicro(),
 		*e.EventType, *e.NodeID, *e.NodeName, *e.NodeType, *e.Status, *e.Duration,
 		string(e.InputContext), nil, string(e.Metadata), nil, *e.LoopID, nil,
-		nil, nil, *e.CurrentIndex, nil, *e.WorkerID, nil, nil, nil, nil, nil}
+		nil, nil, *e.CurrentIndex, nil, *e.WorkerID, nil, nil, nil, nil, nil, seq}
 }
+
+// rawSeq numbers the raw driver's events, so each is a new position.
+var rawSeq int64 = 1 << 40
 
 func newBenchExec(b *testing.B, s noetl.Store) snowflake.ID {
 	b.Helper()
@@ -80,7 +84,8 @@ func BenchmarkEventAppend(b *testing.B) {
 			e := typicalEvent(exec, i)
 			e.EventID = s.IDs().MustNext()
 			e.Timestamp = time.Now()
-			if _, err := st.ExecContext(ctx, rawEventArgs(&e)...); err != nil {
+			rawSeq++
+			if _, err := st.ExecContext(ctx, rawEventArgs(&e, rawSeq)...); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -134,7 +139,8 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			for ; len(rest) >= 64; rest = rest[64:] {
 				args = args[:0]
 				for i := range 64 {
-					args = append(args, rawEventArgs(&rest[i])...)
+					rawSeq++
+					args = append(args, rawEventArgs(&rest[i], rawSeq)...)
 				}
 				if _, err := multi.ExecContext(ctx, args...); err != nil {
 					b.Fatal(err)
@@ -144,7 +150,8 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			st, err := tx.PrepareContext(ctx, rawEventInsert)
 			require.NoError(b, err)
 			for i := range rest {
-				if _, err := st.ExecContext(ctx, rawEventArgs(&rest[i])...); err != nil {
+				rawSeq++
+				if _, err := st.ExecContext(ctx, rawEventArgs(&rest[i], rawSeq)...); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -194,7 +201,7 @@ func BenchmarkEventList1M(b *testing.B) {
 		if i == total/2 {
 			mid = e.EventID
 		}
-		_, err := st.ExecContext(ctx, rawEventArgs(&e)...)
+		_, err := st.ExecContext(ctx, rawEventArgs(&e, int64(i+1))...)
 		require.NoError(b, err)
 	}
 	require.NoError(b, st.Close())
@@ -217,18 +224,19 @@ func BenchmarkEventList1M(b *testing.B) {
 		defer st.Close()
 		b.ReportAllocs()
 		for b.Loop() {
-			rows, err := st.QueryContext(ctx, int64(exec), int64(mid), 101)
+			rows, err := st.QueryContext(ctx, int64(exec), int64(total/2+1), 101)
 			require.NoError(b, err)
 			n := 0
 			for rows.Next() {
 				var e noetl.Event
 				var ts int64
 				var in, out, meta, trace *string
+				var seq int64
 				if err := rows.Scan(&e.ExecutionID, &e.EventID, &e.ParentEventID, &e.ParentExecutionID, &ts,
 					&e.EventType, &e.NodeID, &e.NodeName, &e.NodeType, &e.Status, &e.Duration,
 					&in, &out, &meta, &e.Error, &e.LoopID, &e.LoopName,
 					&e.Iterator, &e.Items, &e.CurrentIndex, &e.CurrentItem, &e.WorkerID,
-					&e.DistributedState, &e.ContextKey, &e.ContextValue, &trace, &e.StackTrace); err != nil {
+					&e.DistributedState, &e.ContextKey, &e.ContextValue, &trace, &e.StackTrace, &seq); err != nil {
 					b.Fatal(err)
 				}
 				n++

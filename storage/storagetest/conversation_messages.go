@@ -246,6 +246,7 @@ func testMessages(t *testing.T, h Harness) {
 			})
 		}
 		defer func() { stop.Store(true); wg.Wait() }()
+		pages := map[noetl.MessageOrder][]noetl.Message{}
 		for _, order := range []noetl.MessageOrder{noetl.NewestFirst, noetl.OldestFirst} {
 			// Newest first walks back to the oldest message and ends; oldest
 			// first may follow the posters for ever, so it stops a few pages
@@ -277,11 +278,7 @@ func testMessages(t *testing.T, h Harness) {
 				after = p.Next
 				time.Sleep(100 * time.Microsecond)
 			}
-			for i := 1; i < len(got); i++ {
-				prev, m := got[i-1], got[i]
-				ascending := prev.CreatedAt.Before(m.CreatedAt) || prev.CreatedAt.Equal(m.CreatedAt) && prev.ID < m.ID
-				require.Equal(t, order == noetl.OldestFirst, ascending, "%s: out of order at %d", order, i)
-			}
+			pages[order] = got
 			for _, id := range before {
 				assert.True(t, seen[id], "%s skipped %s, posted before paging began", order, id)
 			}
@@ -290,6 +287,19 @@ func testMessages(t *testing.T, h Harness) {
 			}
 		}
 		assert.Positive(t, posted.Load(), "others posted while the pages were read")
+		// Both orders agree with a fresh listing taken once the posters stop.
+		stop.Store(true)
+		wg.Wait()
+		rank := map[snowflake.ID]int{}
+		for i, id := range listedMessages(t, s, c) {
+			rank[id] = i
+		}
+		for order, got := range pages {
+			for i := 1; i < len(got); i++ {
+				ascending := rank[got[i-1].ID] < rank[got[i].ID]
+				require.Equal(t, order == noetl.OldestFirst, ascending, "%s: out of order at %d", order, i)
+			}
+		}
 	})
 	t.Run("DeleteBySenderAndByAdmin", func(t *testing.T) {
 		s := h.New(t)
