@@ -3,6 +3,7 @@ package noetl
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"strings"
 	"time"
 
@@ -487,6 +488,21 @@ type MessageRepo interface {
 	// The end of the chat, for now, is a page shorter than the limit.
 	// Newest first, a page's Next is empty on the last page.
 	List(ctx context.Context, actor, chatID snowflake.ID, q MessageQuery) (Page[Message], error)
+	// Follow yields a chat's messages oldest first, as actor: every message
+	// committed after the cursor after (empty: from the start; a Next of
+	// the oldest-first List, or a Cursor Follow yielded), in list order,
+	// exactly once; then each new message as its post commits, until ctx
+	// ends, when the iteration ends without an error. It does not poll:
+	// the store wakes its followers when a post to the chat commits (in
+	// this process, or another on the same database) and each re-reads
+	// from its cursor with List's statement, so a missed or merged wake-up
+	// never loses or repeats a message. actor's membership is checked as
+	// List checks it, at every wake-up: a member removed from the chat gets
+	// ErrForbidden at the next post and the iteration ends. A bad cursor is
+	// ErrInvalid; a store in a transaction (or a ctx carrying one) cannot
+	// follow (ErrInvalid). An error is yielded once, and ends the
+	// iteration. The rows are read from the primary, never a replica.
+	Follow(ctx context.Context, actor, chatID snowflake.ID, after string) iter.Seq2[Followed[Message], error]
 	// Delete removes a message. Its sender may always delete it; anyone
 	// else needs ActionModerate (admin) in its chat.
 	Delete(ctx context.Context, actor, id snowflake.ID) error

@@ -3,6 +3,7 @@ package noetl
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"time"
 
 	"github.com/noetl/noetldb/snowflake"
@@ -366,6 +367,19 @@ type EventRepo interface {
 	// eventID, matching q, in log order, in keyset pages that can be
 	// followed as List's.
 	Children(ctx context.Context, executionID, eventID snowflake.ID, q EventQuery) (Page[Event], error)
+	// Follow yields an execution's events in List order (by their position
+	// in the log): every event committed after the cursor after (empty:
+	// from the start; a Next of List, or a Cursor Follow yielded), exactly
+	// once; then each new event as its append commits, until ctx ends,
+	// when the iteration ends without an error. It does not poll: the store
+	// wakes the execution's followers when an append commits (in this
+	// process, or another on the same database) and each re-reads from its
+	// cursor with List's statement, so a missed or merged wake-up never
+	// loses or repeats an event. A bad cursor is ErrInvalid; a store in a
+	// transaction (or a ctx carrying one) cannot follow (ErrInvalid). An
+	// error is yielded once, and ends the iteration. The rows are read from
+	// the primary, never a replica.
+	Follow(ctx context.Context, executionID snowflake.ID, after string) iter.Seq2[Followed[Event], error]
 }
 
 // ---- error log ------------------------------------------------------------------

@@ -4,6 +4,7 @@ package observe
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"github.com/noetl/noetldb/noetl"
@@ -447,6 +448,20 @@ func (r messageRepo) List(ctx context.Context, a1 snowflake.ID, a2 snowflake.ID,
 	r0, err := r.next.List(ctx, a1, a2, a3)
 	end(err)
 	return r0, err
+}
+
+func (r messageRepo) Follow(ctx context.Context, a1 snowflake.ID, a2 snowflake.ID, a3 string) iter.Seq2[noetl.Followed[noetl.Message], error] {
+	return func(yield func(noetl.Followed[noetl.Message], error) bool) {
+		ctx, end := r.h.OnCall(trace.WithOp(ctx, "messages.follow"), "messages.follow")
+		var err error
+		defer func() { end(err) }()
+		for v, e := range r.next.Follow(ctx, a1, a2, a3) {
+			err = e
+			if !yield(v, e) {
+				return
+			}
+		}
+	}
 }
 
 func (r messageRepo) Delete(ctx context.Context, a1 snowflake.ID, a2 snowflake.ID) error {
@@ -905,6 +920,20 @@ func (r eventRepo) Children(ctx context.Context, a1 snowflake.ID, a2 snowflake.I
 	r0, err := r.next.Children(ctx, a1, a2, a3)
 	end(err)
 	return r0, err
+}
+
+func (r eventRepo) Follow(ctx context.Context, a1 snowflake.ID, a2 string) iter.Seq2[noetl.Followed[noetl.Event], error] {
+	return func(yield func(noetl.Followed[noetl.Event], error) bool) {
+		ctx, end := r.h.OnCall(trace.WithOp(ctx, "events.follow"), "events.follow")
+		var err error
+		defer func() { end(err) }()
+		for v, e := range r.next.Follow(ctx, a1, a2) {
+			err = e
+			if !yield(v, e) {
+				return
+			}
+		}
+	}
 }
 
 // errorLogRepo reports the calls of a noetl.ErrorLogRepo.

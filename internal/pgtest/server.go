@@ -238,6 +238,11 @@ func (s *server) start() error {
 	if err != nil {
 		return err
 	}
+	return s.startOn(port)
+}
+
+// startOn starts postgres on port.
+func (s *server) startOn(port int) error {
 	s.port = port
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -84,8 +84,8 @@ var eventPGTypes = [...]string{
 func eventAppend(d *Dialect) string {
 	if d.Postgres() {
 		var b strings.Builder
-		fmt.Fprintf(&b, "WITH l AS (SELECT pg_advisory_xact_lock(%d, $%d))"+
-			" INSERT INTO {event_log} (%s) SELECT ", eventLockClass, len(eventColumns)+1, eventSeqCols)
+		fmt.Fprintf(&b, "WITH l AS (SELECT pg_advisory_xact_lock(%d, $%d), %s)"+
+			" INSERT INTO {event_log} (%s) SELECT ", eventLockClass, len(eventColumns)+1, notifySQL(KindExecution, fmt.Sprintf("CAST($%d AS INTEGER)", len(eventColumns)+1)), eventSeqCols)
 		for i, t := range eventPGTypes {
 			fmt.Fprintf(&b, "CAST($%d AS %s), ", i+1, t)
 		}
@@ -176,6 +176,7 @@ func (r eventRepo) Append(ctx context.Context, e noetl.Event) (noetl.Event, erro
 		return noetl.Event{}, r.s.wrap(err, "append event to execution %s", e.ExecutionID)
 	}
 	if n == 1 {
+		r.s.wrote(ctx, ExecutionKey(e.ExecutionID))
 		return e, nil
 	}
 	stored, err := r.Get(ctx, e.ExecutionID, e.EventID)
@@ -288,6 +289,7 @@ func (ts *Store) appendEvents(ctx context.Context, events []noetl.Event) error {
 	if err != nil {
 		return err
 	}
+	defer ts.wroteEvents(ctx, events)
 	return ts.writeEvents(ctx, events, seqs)
 }
 
@@ -320,8 +322,8 @@ func (ts *Store) reserveSeqs(ctx context.Context, events []noetl.Event) ([]int64
 		slices.Sort(keys)
 		keys = slices.Compact(keys)
 		q := d.SQL("event.reserve", func() string {
-			return fmt.Sprintf("SELECT nextval('{event_log_seq}') FROM (SELECT count(pg_advisory_xact_lock(%d, k)) AS n"+
-				" FROM unnest(CAST(? AS INT[])) AS k) l, generate_series(1, CAST(? AS BIGINT))", eventLockClass)
+			return fmt.Sprintf("SELECT nextval('{event_log_seq}') FROM (SELECT count(pg_advisory_xact_lock(%d, k)) + count(CAST(%s AS TEXT)) AS n"+
+				" FROM unnest(CAST(? AS INT[])) AS k) l, generate_series(1, CAST(? AS BIGINT))", eventLockClass, notifySQL(KindExecution, "k"))
 		})
 		vals, err := collect(ctx, ts.q, q, []any{keys, runs}, func(r Row) (int64, error) {
 			var v int64

@@ -40,7 +40,7 @@ const messageSeqCols = messageCols + ", seq"
 func messagePost(d *Dialect, key, guard string) string {
 	return d.SQL(key, func() string {
 		if d.Postgres() {
-			return fmt.Sprintf("WITH l AS (SELECT pg_advisory_xact_lock(%d, CAST(? AS INTEGER)) WHERE %s)", messageLockClass, guard) +
+			return fmt.Sprintf("WITH l AS (SELECT pg_advisory_xact_lock(%d, x.key), %s FROM (SELECT CAST(? AS INTEGER) AS key) x WHERE %s)", messageLockClass, notifySQL(KindChat, "x.key"), guard) +
 				" INSERT INTO {message} (" + messageSeqCols + ") SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT)," +
 				" CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS JSONB), CAST(? AS TIMESTAMPTZ), nextval('{message_seq}')" +
 				" FROM l ON CONFLICT (id) DO NOTHING"
@@ -103,6 +103,7 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		return noetl.Message{}, r.s.wrap(err, "%s", what)
 	}
 	if n == 1 {
+		r.s.wrote(ctx, ChatKey(v.ChatID))
 		return v, nil
 	}
 	if stored, err := r.byID(ctx, v.ID); err == nil {

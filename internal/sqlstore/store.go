@@ -27,6 +27,9 @@ type Config struct {
 	Keyring *noetl.Keyring
 	// Close releases what the backend opened; may be nil.
 	Close func() error
+	// Hub wakes followers; New makes one when nil. A backend that notices
+	// other processes' commits wakes it.
+	Hub *Hub
 }
 
 // Store implements noetl.Store over a Querier. Outside a transaction q is
@@ -42,6 +45,9 @@ type Store struct {
 	borrowed bool
 	// closing makes Close run the backend's Close once.
 	closing *closeOnce
+	// wakes are the followed keys a transaction the store began wrote,
+	// woken after it commits (nil outside such a transaction).
+	wakes *wakes
 }
 
 // closeOnce runs a Close function once and keeps its result.
@@ -66,6 +72,9 @@ func New(cfg Config) (*Store, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Hub == nil {
+		cfg.Hub = NewHub(nil)
 	}
 	c, closing := &cfg, &closeOnce{}
 	return &Store{cfg: c, d: cfg.Dialect, q: newRouter(c, &closing.closed), dummy: &dummyHash{}, closing: closing}, nil
@@ -191,7 +200,7 @@ func (s *Store) begin(ctx context.Context, guard bool, fn func(ctx context.Conte
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
-	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy, closing: s.closing}
+	ts := &Store{cfg: s.cfg, d: s.d, q: tx, tx: tx, dummy: s.dummy, closing: s.closing, wakes: &wakes{}}
 	if g, ok := tx.(Guarder); ok && guard {
 		ts.q = g.Guarded()
 	}
@@ -213,6 +222,7 @@ func (s *Store) begin(ctx context.Context, guard bool, fn func(ctx context.Conte
 		cancel()
 		return s.wrap(err, "commit")
 	}
+	ts.committed()
 	return nil
 }
 

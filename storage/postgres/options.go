@@ -54,8 +54,10 @@ func WithSchema(name string) Option {
 //     its own opened with directDSN, a DSN that reaches the server (or a
 //     session-mode pool) without the transaction pooler. With directDSN ""
 //     Open refuses to lease: give WithShard or WithGenerator instead.
-//   - Anything else that needs a session (LISTEN, for a live feed) must also
-//     connect with a direct DSN.
+//   - The live feed (MessageRepo.Follow, EventRepo.Follow) LISTENs on one
+//     connection of its own, opened with directDSN too. With directDSN ""
+//     there is none: followers are woken once a second to re-read instead
+//     of at each commit.
 //
 // Refused by FromTx (a caller's transaction is pinned to its connection)
 // and by the SQLite backend.

@@ -93,14 +93,16 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	if err != nil {
 		return nil, err
 	}
-	var direct *pgx.ConnConfig // the lease's connection behind a pooler
+	var direct *pgx.ConnConfig // the lease's and the listener's connection behind a pooler
+	if o.Pooler && o.DirectDSN != "" {
+		if direct, err = pgx.ParseConfig(o.DirectDSN); err != nil {
+			return nil, noetl.NewError(noetl.ErrInvalid, "postgres.Open: WithPooler: direct DSN: %v", redactDSN(err, o.DirectDSN))
+		}
+	}
 	if o.Pooler && ids == nil {
 		if o.DirectDSN == "" {
 			return nil, noetl.Invalidf("postgres.Open: behind a transaction pooler a shard lease needs a " +
 				"connection of its own past the pooler: give WithPooler a direct DSN, or give WithShard or WithGenerator")
-		}
-		if direct, err = pgx.ParseConfig(o.DirectDSN); err != nil {
-			return nil, noetl.NewError(noetl.ErrInvalid, "postgres.Open: WithPooler: direct DSN: %v", redactDSN(err, o.DirectDSN))
 		}
 	}
 	pool, owned := (*pgxpool.Pool)(nil), false
@@ -132,7 +134,15 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 			return nil, classifyOpen(ctx, redactDSN(err, dsn))
 		}
 	}
-	var release []func() error
+	lc := direct
+	if lc == nil {
+		lc = pool.Config().ConnConfig.Copy()
+	}
+	if o.Pooler && direct == nil {
+		lc = nil // no connection past the pooler: followers are woken every pollWithoutListener
+	}
+	l := newListener(lc)
+	release := []func() error{func() error { l.close(); return nil }}
 	closeAll := func() error {
 		var err error
 		for _, f := range release {
@@ -174,6 +184,7 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		PasswordCost: o.PasswordCost,
 		Keyring:      o.Keyring,
 		Close:        closeAll,
+		Hub:          l.hub,
 	})
 	if err != nil {
 		closeAll()

@@ -144,8 +144,10 @@ func open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 		}
 	}
 	q := newQuerier(db)
+	watch := newVersionWatch(q)
 	var release func() error
 	closeAll := func() error {
+		watch.close()
 		var err error
 		if release != nil {
 			err = release()
@@ -193,6 +195,7 @@ func open(ctx context.Context, path string, opts ...Option) (noetl.Store, error)
 		PasswordCost: o.PasswordCost,
 		Keyring:      o.Keyring,
 		Close:        closeAll,
+		Hub:          watch.hub,
 	})
 	if err != nil {
 		closeAll()

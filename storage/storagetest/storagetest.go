@@ -53,6 +53,12 @@ type Harness struct {
 	// of its own; each store is closed when its t ends. The shard-lease
 	// subtests fail without it.
 	NewLeasing func(t *testing.T) func(t *testing.T) (noetl.Store, error)
+	// Disruptions are what may happen under a live feed (the backend's
+	// listener connection killed, the server restarted), by name: each
+	// returns a fresh store and a function that disrupts it and returns once
+	// the store can write again. A follow must lose and repeat nothing
+	// across each. Optional.
+	Disruptions map[string]func(t *testing.T) (noetl.Store, func())
 }
 
 // CallerTx is a transaction a service began itself, with a store joined to

@@ -262,11 +262,22 @@ func (g *gen) repo(w *bytes.Buffer, a accessor, it *ast.InterfaceType) error {
 				j++
 			}
 		}
+		op := snake(a.name) + "." + snake(name)
+		if len(results) == 1 && strings.HasPrefix(results[0], "iter.Seq2[") && strings.HasSuffix(results[0], ", error]") {
+			// A follow: the call lasts as long as its iteration.
+			elem := strings.TrimSuffix(strings.TrimPrefix(results[0], "iter.Seq2["), ", error]")
+			fmt.Fprintf(w, "func (r %s) %s(%s) %s {\n", typ, name, strings.Join(params, ", "), results[0])
+			fmt.Fprintf(w, "\treturn func(yield func(%s, error) bool) {\n", elem)
+			fmt.Fprintf(w, "\t\tctx, end := r.h.OnCall(trace.WithOp(ctx, %q), %q)\n", op, op)
+			fmt.Fprintf(w, "\t\tvar err error\n\t\tdefer func() { end(err) }()\n")
+			fmt.Fprintf(w, "\t\tfor v, e := range r.next.%s(%s) {\n", name, strings.Join(args, ", "))
+			fmt.Fprintf(w, "\t\t\terr = e\n\t\t\tif !yield(v, e) {\n\t\t\t\treturn\n\t\t\t}\n\t\t}\n\t}\n}\n\n")
+			continue
+		}
 		if len(results) == 0 || results[len(results)-1] != "error" {
 			return fmt.Errorf("%s.%s: the last result is not an error", a.repo, name)
 		}
 		rnames[len(rnames)-1] = "err"
-		op := snake(a.name) + "." + snake(name)
 		res := strings.Join(results, ", ")
 		if len(results) > 1 {
 			res = "(" + res + ")"
