@@ -41,12 +41,13 @@ func NewPrivate(t testing.TB) *Private {
 // superuser.
 func (p *Private) DSN() string { return p.s.dsn("postgres") }
 
-// Restart stops the server abruptly (immediate shutdown: every connection
-// is cut, as by a crash) and starts it again on the same port, waiting
+// Restart stops the server (fast shutdown: every connection is cut; not
+// immediate, which would lose the commits the test servers' asynchronous
+// commit has not flushed) and starts it again on the same port, waiting
 // until it accepts connections; pause is how long it stays down.
 func (p *Private) Restart(t testing.TB, pause time.Duration) {
 	t.Helper()
-	p.s.kill(syscall.SIGQUIT)
+	p.s.kill(syscall.SIGINT)
 	time.Sleep(pause)
 	var err error
 	for attempt := 0; attempt < 50; attempt++ {

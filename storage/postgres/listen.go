@@ -42,6 +42,10 @@ const (
 	listenMaxBackoff = time.Second
 )
 
+// ListenerName is the application_name of a store's listener connection,
+// as pg_stat_activity shows it.
+const ListenerName = "noetl_follow"
+
 // pollWithoutListener is how often followers re-read when the store has no
 // connection to LISTEN on (WithPooler without a direct DSN).
 const pollWithoutListener = time.Second
@@ -50,6 +54,9 @@ const pollWithoutListener = time.Second
 // pollWithoutListener) that starts when the hub's first
 // follower does.
 func newListener(cfg *pgx.ConnConfig) *listener {
+	if cfg != nil {
+		cfg.RuntimeParams["application_name"] = ListenerName
+	}
 	l := &listener{cfg: cfg, done: make(chan struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.hub = sqlstore.NewHub(l.start)

@@ -58,7 +58,39 @@ func storeIn(t *testing.T, pool *pgxpool.Pool, name string, more ...storage.Opti
 
 func TestConformance(t *testing.T) {
 	t.Parallel() // each run has a database of its own
-	storagetest.Run(t, harness(sharedPool(t), direct))
+	h := harness(sharedPool(t), direct)
+	h.Disruptions["TheServerRestarts"] = restartedStore
+	storagetest.Run(t, h)
+}
+
+// killListeners terminates the live-feed listener connections of the
+// pool's database (every store's: they all reconnect) and waits until one
+// listens again.
+func killListeners(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	const q = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity" +
+		" WHERE datname = current_database() AND application_name = 'noetl_follow'"
+	var n int
+	require.NoError(t, pool.QueryRow(context.Background(), q).Scan(&n))
+	require.Positive(t, n, "no listener connection to kill")
+	require.Eventually(t, func() bool {
+		var n int
+		err := pool.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"+
+			" AND application_name = 'noetl_follow' AND query LIKE 'LISTEN%'").Scan(&n)
+		return err == nil && n > 0
+	}, 10*time.Second, 10*time.Millisecond, "the listener did not reconnect")
+}
+
+// restartedStore opens a store on a server of the test's own, and a
+// fault that restarts that server (every connection cut) and returns once the store's pool has dropped its dead connections.
+func restartedStore(t *testing.T) (noetl.Store, func()) {
+	srv := pgtest.NewPrivate(t)
+	pool := poolOn(t, srv.DSN())
+	s := storeIn(t, pool, "restarted")
+	return s, func() {
+		srv.Restart(t, 300*time.Millisecond)
+		pool.Reset()
+	}
 }
 
 // The suite again with pgx's simple protocol (client-side parameters, no
@@ -102,6 +134,11 @@ func harness(pool *pgxpool.Pool, via func(t *testing.T, dsn string) string, more
 	return storagetest.Harness{
 		New: func(t *testing.T) noetl.Store {
 			return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1)))
+		},
+		Disruptions: map[string]func(t *testing.T) (noetl.Store, func()){
+			"TheListenerConnectionIsKilled": func(t *testing.T) (noetl.Store, func()) {
+				return storeIn(t, pool, fmt.Sprintf("t%d", schemas.Add(1))), func() { killListeners(t, pool) }
+			},
 		},
 		NewMigrator: func(t *testing.T) (*schema.Migrator, *sql.DB) {
 			p, err := pgxpool.New(context.Background(), via(t, pgtest.NewDatabase(t)))
