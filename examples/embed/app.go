@@ -35,10 +35,15 @@ type app struct {
 	pg      bool
 	tickets string // the ticket table's qualified name
 	close   func()
+	// streams ends when the server shuts down: every open event stream
+	// (chatEvents) ends with it, as a stream never ends by itself.
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
 	a := &app{}
+	a.streams, a.stopStreams = context.WithCancel(context.Background())
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		pool, err := pgxpool.New(ctx, dsn)
@@ -89,7 +94,10 @@ func openApp(ctx context.Context, dsn, schemaName string) (*app, error) {
 	return a, nil
 }
 
-func (a *app) Close() { a.close() }
+func (a *app) Close() {
+	a.stopStreams()
+	a.close()
+}
 
 // ticket is a row of helpdesk's own table.
 type ticket struct {

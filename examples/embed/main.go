@@ -72,6 +72,7 @@ func run(ctx context.Context, dsn, addr, schemaName string) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 	}
+	srv.RegisterOnShutdown(app.stopStreams)
 	log.Printf("helpdesk on http://%s (%s)", ln.Addr(), app.store.Dialect())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -13,6 +13,7 @@ func (a *app) conversationRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /chats", a.createChat)
 	mux.HandleFunc("POST /chats/{id}/messages", a.postMessage)
 	mux.HandleFunc("GET /chats/{id}/messages", a.listMessages)
+	mux.HandleFunc("GET /chats/{id}/events", a.chatEvents)
 }
 
 func (a *app) catalogRoutes(mux *http.ServeMux) {
