@@ -501,7 +501,9 @@ type MessageRepo interface {
 	// ErrForbidden at the next post and the iteration ends. A bad cursor is
 	// ErrInvalid; a store in a transaction (or a ctx carrying one) cannot
 	// follow (ErrInvalid). An error is yielded once, and ends the
-	// iteration. The rows are read from the primary, never a replica.
+	// iteration. A transient failure (ErrTransient: a lost connection, the
+	// server restarting) is not yielded: the read is retried from the
+	// cursor. The rows are read from the primary, never a replica.
 	Follow(ctx context.Context, actor, chatID snowflake.ID, after string) iter.Seq2[Followed[Message], error]
 	// Delete removes a message. Its sender may always delete it; anyone
 	// else needs ActionModerate (admin) in its chat.

@@ -110,6 +110,16 @@
 // reader has passed. Writers to one chat or execution therefore queue
 // behind each other's transactions; readers never wait.
 //
+// [MessageRepo.Follow] and [EventRepo.Follow] do that paging for the
+// caller, without polling: they yield the rows after a cursor, then each
+// new row as it commits, each with the cursor that resumes after it
+// ([Followed]). The store wakes its followers when a write commits (on
+// PostgreSQL by one LISTEN connection per store, notified in the writing
+// transaction; on SQLite directly after a commit in the process, and by one
+// loop per store reading data_version for other processes' commits), and
+// each re-reads from its cursor, so a lost wake-up or a reconnection
+// loses and repeats nothing.
+//
 // Writes whose outcome is unknown (a deadline at COMMIT, a lost connection)
 // are made safe by retrying them with the same input, not by promises:
 // [EventRepo.AppendBatch] and [EventRepo.Append] with ids filled in, and

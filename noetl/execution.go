@@ -377,7 +377,9 @@ type EventRepo interface {
 	// cursor with List's statement, so a missed or merged wake-up never
 	// loses or repeats an event. A bad cursor is ErrInvalid; a store in a
 	// transaction (or a ctx carrying one) cannot follow (ErrInvalid). An
-	// error is yielded once, and ends the iteration. The rows are read from
+	// error is yielded once, and ends the iteration. A transient failure
+	// (ErrTransient: a lost connection, the server restarting) is not
+	// yielded: the read is retried from the cursor. The rows are read from
 	// the primary, never a replica.
 	Follow(ctx context.Context, executionID snowflake.ID, after string) iter.Seq2[Followed[Event], error]
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
@@ -64,20 +66,30 @@ func TestConformance(t *testing.T) {
 }
 
 // killListeners terminates the live-feed listener connections of the
-// pool's database (every store's: they all reconnect) and waits until one
-// listens again.
+// pool's database (every store's: they all reconnect), once there is one,
+// and waits until a new one listens.
 func killListeners(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
-	const q = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity" +
-		" WHERE datname = current_database() AND application_name = 'noetl_follow'"
-	var n int
-	require.NoError(t, pool.QueryRow(context.Background(), q).Scan(&n))
-	require.Positive(t, n, "no listener connection to kill")
+	listeners := func() []int32 {
+		rows, err := pool.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"+
+			" AND application_name = $1 AND query LIKE 'LISTEN%'", postgres.ListenerName)
+		require.NoError(t, err)
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		require.NoError(t, err)
+		return pids
+	}
+	var killed []int32
+	require.Eventually(t, func() bool { killed = listeners(); return len(killed) > 0 },
+		10*time.Second, 10*time.Millisecond, "no listener connection to kill")
+	_, err := pool.Exec(context.Background(), "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", killed)
+	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		var n int
-		err := pool.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"+
-			" AND application_name = 'noetl_follow' AND query LIKE 'LISTEN%'").Scan(&n)
-		return err == nil && n > 0
+		for _, pid := range listeners() {
+			if !slices.Contains(killed, pid) {
+				return true
+			}
+		}
+		return false
 	}, 10*time.Second, 10*time.Millisecond, "the listener did not reconnect")
 }
 
