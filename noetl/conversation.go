@@ -503,7 +503,7 @@ type MessageRepo interface {
 	// follow (ErrInvalid). An error is yielded once, and ends the
 	// iteration. A transient failure (ErrTransient: a lost connection, the
 	// server restarting) is not yielded: the read is retried from the
-	// cursor. The rows are read from the primary, never a replica.
+	// cursor. Closing the store ends its follows with ErrClosed. The rows are read from the primary, never a replica.
 	Follow(ctx context.Context, actor, chatID snowflake.ID, after string) iter.Seq2[Followed[Message], error]
 	// Delete removes a message. Its sender may always delete it; anyone
 	// else needs ActionModerate (admin) in its chat.

@@ -379,8 +379,9 @@ type EventRepo interface {
 	// transaction (or a ctx carrying one) cannot follow (ErrInvalid). An
 	// error is yielded once, and ends the iteration. A transient failure
 	// (ErrTransient: a lost connection, the server restarting) is not
-	// yielded: the read is retried from the cursor. The rows are read from
-	// the primary, never a replica.
+	// yielded: the read is retried from the cursor. Closing the store ends
+	// its follows with ErrClosed. The rows are read from the primary, never
+	// a replica.
 	Follow(ctx context.Context, executionID snowflake.ID, after string) iter.Seq2[Followed[Event], error]
 }
 

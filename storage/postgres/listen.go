@@ -132,7 +132,8 @@ func (l *listener) listen() bool {
 	}
 }
 
-// close stops the listener and waits for it.
+// close stops the listener, waits for it, and wakes every follower: the
+// store is closing, so their next read fails with ErrClosed and ends them.
 func (l *listener) close() {
 	l.mu.Lock()
 	l.cancel()
@@ -141,4 +142,5 @@ func (l *listener) close() {
 	if started {
 		<-l.done
 	}
+	l.hub.WakeAll()
 }

@@ -75,7 +75,8 @@ func (w *versionWatch) run() {
 	}
 }
 
-// close stops the loop and waits for it.
+// close stops the loop, waits for it, and wakes every follower: the store
+// is closing, so their next read fails with ErrClosed and ends them.
 func (w *versionWatch) close() {
 	w.mu.Lock()
 	w.cancel()
@@ -84,6 +85,7 @@ func (w *versionWatch) close() {
 	if started {
 		<-w.done
 	}
+	w.hub.WakeAll()
 }
 
 // dataVersion reads PRAGMA data_version on the write connection, under the

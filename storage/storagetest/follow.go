@@ -356,6 +356,19 @@ func testFollow(t *testing.T, h Harness) {
 		require.Eventually(t, func() bool { return runtime.NumGoroutine() < before+40 },
 			followWait, 10*time.Millisecond, "goroutines: %d before the follows, %d after they ended", before, runtime.NumGoroutine())
 	})
+	t.Run("ClosingTheStoreEndsItsFollowsWithErrClosed", func(t *testing.T) {
+		s := h.New(t)
+		c := newConvo(t, s)
+		exec := newWorkload(t, s)
+		fm := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
+		fe := startFeed(t, followEvents(s, exec, ""))
+		m := c.post(t, c.chat.ID, c.ann, "before the close")
+		require.Equal(t, m.ID, fm.next(t, 1)[0].Item.ID)
+		fe.quiet(t)
+		require.NoError(t, s.Close())
+		require.ErrorIs(t, fm.failure(t), noetl.ErrClosed)
+		require.ErrorIs(t, fe.failure(t), noetl.ErrClosed)
+	})
 	if h.NewShared != nil {
 		t.Run("WritesOfAnotherStoreOnTheDatabaseAreNoticed", func(t *testing.T) {
 			open := h.NewShared(t)
