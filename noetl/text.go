@@ -153,8 +153,11 @@ func checkJSON(what string, raw []byte) error {
 			if wantKey {
 				k := jsonKey{start: i + 1, end: end, escaped: escaped}
 				if escaped {
-					// json.Valid held, so the key decodes.
-					_ = json.Unmarshal(raw[i:end+1], &k.decoded)
+					// json.Valid held, so the key decodes. (A variable of
+					// this branch only: k itself stays off the heap.)
+					var decoded string
+					_ = json.Unmarshal(raw[i:end+1], &decoded)
+					k.decoded = decoded
 				}
 				if dupKey(raw, keys[frames[len(frames)-1]:], k) {
 					return Invalidf("%s: key %s appears twice in one object", what, clip(string(raw[i:end+1])))
