@@ -11,6 +11,7 @@ import (
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/storage/sqlite"
+	"github.com/noetl/noetldb/storage/storagetest"
 )
 
 // Failures a live SQLite cannot produce on demand (an I/O error in the
@@ -67,4 +68,31 @@ func TestInjectedLostConnectionWrapsErrClosedOrTransient(t *testing.T) {
 	_, err := s.Roles().GetByName(context.Background(), "admin")
 	require.ErrorIs(t, err, noetl.ErrClosed)
 	require.ErrorIs(t, err, sql.ErrConnDone)
+}
+
+// Every method of a store whose database fails every statement with an
+// error no driver code explains returns an error wrapping a sentinel
+// (ErrStorage, or ErrInvalid where the zero input is refused first), with
+// the driver's error kept in the chain.
+func TestEveryMethodWrapsAnUnknownDriverFailure(t *testing.T) {
+	s, mock := mockStore(t)
+	mock.MatchExpectationsInOrder(false)
+	for range 5000 {
+		mock.ExpectPrepare(`.*`).WillReturnError(errDisk)
+		mock.ExpectExec(`.*`).WillReturnError(errDisk)
+		mock.ExpectQuery(`.*`).WillReturnError(errDisk)
+	}
+	failed := 0
+	n := storagetest.CallEveryMethod(t, s, func(name string, err error) {
+		if err == nil {
+			return // an empty batch: nothing to send
+		}
+		require.True(t, storagetest.WrapsSentinel(err), "%s: %v wraps no sentinel", name, err)
+		if errors.Is(err, errDisk) {
+			failed++
+			require.ErrorIs(t, err, noetl.ErrStorage, "%s", name)
+		}
+	})
+	require.Greater(t, n, 100)
+	require.GreaterOrEqual(t, failed, 30, "the methods whose zero input passes validation reached the database and failed there")
 }

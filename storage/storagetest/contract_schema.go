@@ -1,14 +1,11 @@
 package storagetest
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/noetl/noetldb/schema"
 )
 
 func init() { register("contract_schema", testContractSchema) }
@@ -24,30 +21,8 @@ func testContractSchema(t *testing.T, h Harness) {
 		return
 	}
 	t.Run("DatabaseRefusesWhatGoRefusesFromRawSQL", func(t *testing.T) {
-		m, db := h.NewMigrator(t)
-		_, err := m.Up(ctx(t))
-		require.NoError(t, err)
-		pg := isPostgres(t, db)
-		tbl := func(name string) string {
-			if pg {
-				return schema.DefaultSchemaName + "." + name
-			}
-			return name
-		}
-		exec := func(q string, args ...any) error {
-			if pg {
-				for i := 1; strings.Contains(q, "?"); i++ {
-					q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
-				}
-			}
-			_, err := db.ExecContext(ctx(t), q, args...)
-			return err
-		}
-		count := func(table string) int {
-			var n int
-			require.NoError(t, db.QueryRowContext(ctx(t), "SELECT COUNT(*) FROM "+tbl(table)).Scan(&n))
-			return n
-		}
+		r := newRawDB(t, h)
+		db, pg, tbl, exec, count := r.db, r.pg, r.tbl, r.exec, r.count
 		at := func(us int64) any {
 			if pg {
 				return time.UnixMicro(us).UTC()

@@ -28,9 +28,20 @@ func wrapsSentinel(err error) bool {
 	return false
 }
 
-// everyMethod calls every method of every repository of s with zero
+// CallEveryMethod calls every method of every repository of s with zero
 // arguments (a background context first) and hands each result's error to
-// check. Methods returning an iterator or no error are skipped by type.
+// check; it returns how many it called. Methods returning no error are
+// skipped by type. A backend uses it to prove that every method wraps a
+// sentinel when its database fails in some way the suite cannot cause (see
+// storage/sqlite's injected-failure tests).
+func CallEveryMethod(t *testing.T, s noetl.Store, check func(name string, err error)) int {
+	return everyMethod(t, s, check)
+}
+
+// WrapsSentinel reports whether err wraps a noetl sentinel or a context
+// error.
+func WrapsSentinel(err error) bool { return wrapsSentinel(err) }
+
 func everyMethod(t *testing.T, s noetl.Store, check func(name string, err error)) int {
 	t.Helper()
 	st := reflect.ValueOf(s)

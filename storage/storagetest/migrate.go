@@ -70,30 +70,8 @@ func testMigrator(t *testing.T, h Harness) {
 		assert.Equal(t, 3, roles, "seeded once")
 	})
 	t.Run("DatabaseItselfRefusesBadRowsFromRawSQL", func(t *testing.T) {
-		m, db := h.NewMigrator(t)
-		_, err := m.Up(ctx(t))
-		require.NoError(t, err)
-		pg := isPostgres(t, db)
-		tbl := func(name string) string {
-			if pg {
-				return schema.DefaultSchemaName + "." + name
-			}
-			return name
-		}
-		exec := func(q string, args ...any) error {
-			if pg {
-				for i := 1; strings.Contains(q, "?"); i++ {
-					q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
-				}
-			}
-			_, err := db.ExecContext(ctx(t), q, args...)
-			return err
-		}
-		count := func(table string) int {
-			var n int
-			require.NoError(t, db.QueryRowContext(ctx(t), "SELECT COUNT(*) FROM "+tbl(table)).Scan(&n))
-			return n
-		}
+		r := newRawDB(t, h)
+		db, tbl, exec, count := r.db, r.tbl, r.exec, r.count
 		for _, name := range []string{"admin", "user", "bot"} {
 			var n int
 			require.NoError(t, db.QueryRowContext(ctx(t), "SELECT COUNT(*) FROM "+tbl("role")+" WHERE name = '"+name+"'").Scan(&n))
@@ -186,4 +164,46 @@ func roleTable(t *testing.T, db *sql.DB) string {
 		return schema.DefaultSchemaName + ".role"
 	}
 	return "role"
+}
+
+// rawDB is a freshly migrated database of the harness, for raw SQL in
+// either dialect: "?" placeholders, table names qualified on PostgreSQL.
+type rawDB struct {
+	t  *testing.T
+	db *sql.DB
+	pg bool
+}
+
+func newRawDB(t *testing.T, h Harness) rawDB {
+	t.Helper()
+	m, db := h.NewMigrator(t)
+	_, err := m.Up(ctx(t))
+	require.NoError(t, err)
+	return rawDB{t: t, db: db, pg: isPostgres(t, db)}
+}
+
+// tbl qualifies a table name with the default schema on PostgreSQL.
+func (r rawDB) tbl(name string) string {
+	if r.pg {
+		return schema.DefaultSchemaName + "." + name
+	}
+	return name
+}
+
+// exec runs q, rewriting "?" to "$n" on PostgreSQL.
+func (r rawDB) exec(q string, args ...any) error {
+	if r.pg {
+		for i := 1; strings.Contains(q, "?"); i++ {
+			q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+		}
+	}
+	_, err := r.db.ExecContext(ctx(r.t), q, args...)
+	return err
+}
+
+// count returns the number of rows of table.
+func (r rawDB) count(table string) int {
+	var n int
+	require.NoError(r.t, r.db.QueryRowContext(ctx(r.t), "SELECT COUNT(*) FROM "+r.tbl(table)).Scan(&n))
+	return n
 }
