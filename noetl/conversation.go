@@ -470,6 +470,19 @@ type MessageRepo interface {
 	// that id is returned when it holds the same input (a retry) and is
 	// ErrConflict otherwise.
 	Post(ctx context.Context, in NewMessage) (Message, error)
+	// PostBatch posts messages as one write, all or nothing, for importing
+	// a chat's history or writing a transcript: each is checked as Post
+	// checks it (one permission check per chat and sender), and nothing is
+	// written when one fails, naming the first by its index. The messages
+	// are returned in slice order, and a chat lists them oldest first in
+	// that order, after every message committed before the batch. A zero
+	// in[i].ID is filled in, in the caller's slice too, so that a batch
+	// whose outcome is unknown can be retried with the same slice: messages
+	// stored already with the same input are returned as stored and the
+	// others written; an id stored with other input, or given twice in the
+	// batch, is ErrConflict and nothing is written. An empty batch writes
+	// nothing.
+	PostBatch(ctx context.Context, in []NewMessage) ([]Message, error)
 	// Get returns a message of a chat actor belongs to.
 	Get(ctx context.Context, actor, id snowflake.ID) (Message, error)
 	// Count returns how many messages a chat actor belongs to holds.

@@ -149,7 +149,7 @@ func (s WorkflowStep) Validate() error {
 	if err := ValidateName("step id", s.StepID); err != nil {
 		return err
 	}
-	return validateTexts("workflow step "+s.StepID, textField{"step name", s.StepName}, textField{"step type", s.StepType}, textField{"description", s.Description}, textField{"raw config", s.RawConfig})
+	return validateTexts(func() string { return "workflow step " + s.StepID }, textField{"step name", s.StepName}, textField{"step type", s.StepType}, textField{"description", s.Description}, textField{"raw config", s.RawConfig})
 }
 
 // Validate checks the task; errors wrap ErrInvalid.
@@ -160,7 +160,7 @@ func (t WorkbookTask) Validate() error {
 	if err := ValidateName("task id", t.TaskID); err != nil {
 		return err
 	}
-	return validateTexts("workbook task "+t.TaskID, textField{"task name", t.TaskName}, textField{"task type", t.TaskType}, textField{"raw config", t.RawConfig})
+	return validateTexts(func() string { return "workbook task " + t.TaskID }, textField{"task name", t.TaskName}, textField{"task type", t.TaskType}, textField{"raw config", t.RawConfig})
 }
 
 // Validate checks the transition; errors wrap ErrInvalid.
@@ -174,7 +174,7 @@ func (t Transition) Validate() error {
 	if err := ValidateName("transition to step", t.ToStep); err != nil {
 		return err
 	}
-	return validateTexts("transition "+t.FromStep+" -> "+t.ToStep, textField{"condition", &t.Condition}, textField{"with params", t.WithParams})
+	return validateTexts(func() string { return "transition " + t.FromStep + " -> " + t.ToStep }, textField{"condition", &t.Condition}, textField{"with params", t.WithParams})
 }
 
 // StepQuery pages WorkflowRepo.List, ordered by step id.
@@ -261,7 +261,7 @@ func (e Event) Validate() error {
 		{"input_context", e.InputContext}, {"output_result", e.OutputResult},
 		{"metadata", e.Metadata}, {"trace_component", e.TraceComponent},
 	} {
-		if err := ValidateJSONText("event "+j.what, j.raw); err != nil {
+		if err := validateJSONField("event ", j.what, j.raw); err != nil {
 			return err
 		}
 	}
@@ -282,10 +282,8 @@ func (e Event) Validate() error {
 		{"distributed_state", e.DistributedState}, {"context_key", e.ContextKey},
 		{"context_value", e.ContextValue}, {"stack_trace", e.StackTrace},
 	} {
-		if f.p != nil {
-			if err := ValidateText("event "+f.what, f.p); err != nil {
-				return err
-			}
+		if err := validateField("event ", f.what, f.p); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -428,11 +426,11 @@ func (e NewErrorLog) Validate() error {
 		what string
 		raw  json.RawMessage
 	}{{"context_data", e.ContextData}, {"input_data", e.InputData}, {"output_data", e.OutputData}} {
-		if err := ValidateJSONText("error log "+j.what, j.raw); err != nil {
+		if err := validateJSONField("error log ", j.what, j.raw); err != nil {
 			return err
 		}
 	}
-	return validateTexts("error log", textField{"error message", &e.ErrorMessage}, textField{"step id", e.StepID}, textField{"step name", e.StepName}, textField{"template string", e.TemplateString}, textField{"stack trace", e.StackTrace})
+	return validateTexts(func() string { return "error log" }, textField{"error message", &e.ErrorMessage}, textField{"step id", e.StepID}, textField{"step name", e.StepName}, textField{"template string", e.TemplateString}, textField{"stack trace", e.StackTrace})
 }
 
 // ErrorLogQuery filters ErrorLogRepo.List. Errors are listed newest first

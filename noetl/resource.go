@@ -165,7 +165,7 @@ func (e NewCatalogEntry) Validate() error {
 	if err := ValidateJSON("catalog payload", e.Payload); err != nil {
 		return err
 	}
-	if err := validateTexts("catalog", textField{"catalog location", e.Location}, textField{"catalog content", e.Content}, textField{"catalog template", e.Template}); err != nil {
+	if err := validateTexts(func() string { return "catalog" }, textField{"catalog location", e.Location}, textField{"catalog content", e.Content}, textField{"catalog template", e.Template}); err != nil {
 		return err
 	}
 	if e.CredentialID != nil && *e.CredentialID == 0 {

@@ -39,12 +39,31 @@ type textField struct {
 	p    *string
 }
 
-// validateTexts checks each field with ValidateText, naming it after prefix.
-func validateTexts(prefix string, fields ...textField) error {
+// validateTexts checks each field with ValidateText, naming it after
+// prefix, which is called only to name a field that fails.
+func validateTexts(prefix func() string, fields ...textField) error {
 	for _, f := range fields {
-		if err := ValidateText(prefix+": "+f.what, f.p); err != nil {
-			return err
+		if f.p != nil && ValidateString("", *f.p) != nil {
+			return ValidateString(prefix()+": "+f.what, *f.p)
 		}
+	}
+	return nil
+}
+
+// validateField is ValidateText naming the field prefix+what, a name built
+// only when the value fails.
+func validateField(prefix, what string, p *string) error {
+	if p != nil && ValidateString("", *p) != nil {
+		return ValidateString(prefix+what, *p)
+	}
+	return nil
+}
+
+// validateJSONField is ValidateJSON naming the field prefix+what, a name
+// built only when the value fails.
+func validateJSONField(prefix, what string, raw json.RawMessage) error {
+	if ValidateJSON("", raw) != nil {
+		return ValidateJSON(prefix+what, raw)
 	}
 	return nil
 }
@@ -134,8 +153,11 @@ func checkJSON(what string, raw []byte) error {
 			if wantKey {
 				k := jsonKey{start: i + 1, end: end, escaped: escaped}
 				if escaped {
-					// json.Valid held, so the key decodes.
-					_ = json.Unmarshal(raw[i:end+1], &k.decoded)
+					// json.Valid held, so the key decodes. (A variable of
+					// this branch only: k itself stays off the heap.)
+					var decoded string
+					_ = json.Unmarshal(raw[i:end+1], &decoded)
+					k.decoded = decoded
 				}
 				if dupKey(raw, keys[frames[len(frames)-1]:], k) {
 					return Invalidf("%s: key %s appears twice in one object", what, clip(string(raw[i:end+1])))

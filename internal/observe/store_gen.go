@@ -429,6 +429,13 @@ func (r messageRepo) Post(ctx context.Context, a1 noetl.NewMessage) (noetl.Messa
 	return r0, err
 }
 
+func (r messageRepo) PostBatch(ctx context.Context, a1 []noetl.NewMessage) ([]noetl.Message, error) {
+	ctx, end := r.h.OnCall(trace.WithOp(ctx, "messages.post_batch"), "messages.post_batch")
+	r0, err := r.next.PostBatch(ctx, a1)
+	end(err)
+	return r0, err
+}
+
 func (r messageRepo) Get(ctx context.Context, a1 snowflake.ID, a2 snowflake.ID) (noetl.Message, error) {
 	ctx, end := r.h.OnCall(trace.WithOp(ctx, "messages.get"), "messages.get")
 	r0, err := r.next.Get(ctx, a1, a2)

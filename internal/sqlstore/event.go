@@ -130,13 +130,40 @@ func scanEventInto(r Row, v *noetl.Event, more ...any) error {
 		&v.DistributedState, &v.ContextKey, &v.ContextValue, JSONDest(&v.TraceComponent), &v.StackTrace}, more...)...)
 }
 
-// eventArgs appends the parameters of e, in eventColumns order, to dst.
+// eventArgs appends the parameters of e, in eventColumns order, to dst:
+// values the drivers bind as they are (no pointers, no named types), so
+// database/sql converts none by reflection.
 func (d *Dialect) eventArgs(dst []any, e *noetl.Event) []any {
 	return append(dst, int64(e.ExecutionID), int64(e.EventID), idArg(e.ParentEventID), idArg(e.ParentExecutionID),
-		d.Time(e.Timestamp), e.EventType, e.NodeID, e.NodeName, e.NodeType, e.Status, e.Duration,
-		d.JSON(e.InputContext), d.JSON(e.OutputResult), d.JSON(e.Metadata), e.Error, e.LoopID, e.LoopName,
-		e.Iterator, e.Items, e.CurrentIndex, e.CurrentItem, e.WorkerID,
-		e.DistributedState, e.ContextKey, e.ContextValue, d.JSON(e.TraceComponent), e.StackTrace)
+		d.Time(e.Timestamp), strArg(e.EventType), strArg(e.NodeID), strArg(e.NodeName), strArg(e.NodeType), strArg(e.Status),
+		floatArg(e.Duration), d.JSON(e.InputContext), d.JSON(e.OutputResult), d.JSON(e.Metadata), strArg(e.Error),
+		strArg(e.LoopID), strArg(e.LoopName), strArg(e.Iterator), strArg(e.Items), intArg(e.CurrentIndex),
+		strArg(e.CurrentItem), strArg(e.WorkerID), strArg(e.DistributedState), strArg(e.ContextKey),
+		strArg(e.ContextValue), d.JSON(e.TraceComponent), strArg(e.StackTrace))
+}
+
+// strArg is an optional text parameter: nil stays NULL.
+func strArg(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// floatArg is an optional number parameter: nil stays NULL.
+func floatArg(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// intArg is an optional integer parameter, as int64: nil stays NULL.
+func intArg(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
 }
 
 // Append is one statement: it locks the execution, takes its next seq and

@@ -75,36 +75,44 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 	d := r.s.d
 	member := in.SenderID != nil // any named sender must be a member (noetl.Action)
 	var q string
+	var gb [2]any
 	var guard []any
 	switch {
 	case member && d.Postgres():
 		q = messagePost(d, "message.post.member", "EXISTS (SELECT 1 FROM {member} WHERE chat_id = ? AND profile_id = ?)")
-		guard = []any{int64(v.ChatID), int64(*in.SenderID)}
+		gb[0], gb[1] = int64(v.ChatID), int64(*in.SenderID)
+		guard = gb[:2]
 	case member:
 		q = messagePost(d, "message.post.member", "EXISTS (SELECT 1 FROM {member} WHERE chat_id = c.id AND profile_id = ?)")
-		guard = []any{int64(*in.SenderID)}
+		gb[0] = int64(*in.SenderID)
+		guard = gb[:1]
 	case d.Postgres():
 		q = messagePost(d, "message.post", "EXISTS (SELECT 1 FROM {chat} WHERE id = ?)")
-		guard = []any{int64(v.ChatID)}
+		gb[0] = int64(v.ChatID)
+		guard = gb[:1]
 	default:
 		q = messagePost(d, "message.post", "1 = 1")
 	}
-	row := []any{int64(v.ID), int64(v.ChatID), string(v.SenderType), ptrArg(v.SenderID), ptrArg(v.Role), v.Content, d.JSON(v.Metadata), d.Time(v.CreatedAt)}
-	var args []any
+	var buf [12]any
+	args := buf[:0]
 	if d.Postgres() {
 		// The lock's key and guard come first, then the row.
-		args = append(append(append(make([]any, 0, 13), lockKey(v.ChatID)), guard...), row...)
-	} else {
-		args = append(append(row, int64(v.ChatID)), guard...)
+		args = append(append(args, lockKey(v.ChatID)), guard...)
 	}
-	what := fmt.Sprintf("post %s message to chat %s", in.SenderType, in.ChatID)
+	args = append(args, int64(v.ID), int64(v.ChatID), string(v.SenderType), idArg(v.SenderID), nullString(in.Role),
+		v.Content, d.JSON(v.Metadata), d.Time(v.CreatedAt))
+	if !d.Postgres() {
+		args = append(append(args, int64(v.ChatID)), guard...)
+	}
 	n, err := r.s.q.Exec(ctx, q, args...)
-	if err != nil {
-		return noetl.Message{}, r.s.wrap(err, "%s", what)
-	}
-	if n == 1 {
+	if n == 1 && err == nil {
 		r.s.wrote(ctx, ChatKey(v.ChatID))
 		return v, nil
+	}
+	// The error context is built only on this path.
+	what := "post " + string(in.SenderType) + " message to chat " + in.ChatID.String()
+	if err != nil {
+		return noetl.Message{}, r.s.wrap(err, "%s", what)
 	}
 	if stored, err := r.byID(ctx, v.ID); err == nil {
 		if sameMessage(stored, v) {
@@ -153,11 +161,11 @@ func (r messageRepo) Get(ctx context.Context, actor, id snowflake.ID) (noetl.Mes
 		return "SELECT " + messageCols + " FROM {message} WHERE id = ? AND EXISTS (SELECT 1 FROM {member}" +
 			" WHERE chat_id = (SELECT chat_id FROM {message} WHERE id = ?) AND profile_id = ?)"
 	})
-	v, err := r.scanOne(r.s.q.QueryRow(ctx, q, id, id, actor))
+	v, err := r.scanOne(r.s.q.QueryRow(ctx, q, int64(id), int64(id), int64(actor)))
 	if err == nil {
 		return v, nil
 	}
-	what := fmt.Sprintf("message %s", id)
+	what := "message " + id.String()
 	if err = r.s.wrap(err, "%s", what); !isNotFound(err) {
 		return noetl.Message{}, err
 	}
@@ -175,7 +183,7 @@ func (r messageRepo) Get(ctx context.Context, actor, id snowflake.ID) (noetl.Mes
 func (r messageRepo) chatOf(ctx context.Context, id snowflake.ID, what string) (snowflake.ID, error) {
 	q := r.s.d.SQL("message.chat", func() string { return "SELECT chat_id FROM {message} WHERE id = ?" })
 	var chatID snowflake.ID
-	err := r.s.q.QueryRow(ctx, q, id).Scan(&chatID)
+	err := r.s.q.QueryRow(ctx, q, int64(id)).Scan(&chatID)
 	return chatID, r.s.wrap(err, "%s", what)
 }
 
@@ -184,8 +192,8 @@ func (r messageRepo) Count(ctx context.Context, actor, chatID snowflake.ID) (int
 		return "SELECT CASE WHEN EXISTS (SELECT 1 FROM {member} WHERE chat_id = ? AND profile_id = ?)" +
 			" THEN (SELECT COUNT(*) FROM {message} WHERE chat_id = ?) ELSE -1 END"
 	})
-	what := fmt.Sprintf("count messages of chat %s", chatID)
-	n, err := r.s.count(ctx, q, chatID, actor, chatID)
+	n, err := r.s.count(ctx, q, int64(chatID), int64(actor), int64(chatID))
+	what := "count messages of chat " + chatID.String()
 	if err != nil {
 		return 0, r.s.wrap(err, "%s", what)
 	}
@@ -241,12 +249,11 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 		v.seq = seq
 		return err
 	})
-	what := fmt.Sprintf("list messages of chat %s", chatID)
 	if err != nil {
-		return noetl.Page[noetl.Message]{}, r.s.wrap(err, "%s", what)
+		return noetl.Page[noetl.Message]{}, r.s.wrap(err, "list messages of chat %s", chatID)
 	}
 	if len(items) == 0 {
-		if err := r.readRefusal(ctx, actor, chatID, what); err != nil {
+		if err := r.readRefusal(ctx, actor, chatID, "list messages of chat "+chatID.String()); err != nil {
 			return noetl.Page[noetl.Message]{}, err
 		}
 	}
@@ -272,7 +279,10 @@ func (r messageRepo) listSQL(order int, after bool, chatID, actor snowflake.ID, 
 	if order == cursorOldest {
 		cmp, dir = ">", ""
 	}
-	key := fmt.Sprintf("message.list.%d.%t", order, after)
+	key := messageListKeys[order][0]
+	if after {
+		key = messageListKeys[order][1]
+	}
 	q := d.SQL(key, func() string {
 		s := "SELECT " + messageSeqCols + " FROM {message} WHERE chat_id = ?"
 		if after {
@@ -281,12 +291,24 @@ func (r messageRepo) listSQL(order int, after bool, chatID, actor snowflake.ID, 
 		return s + " AND EXISTS (SELECT 1 FROM {member} WHERE chat_id = ? AND profile_id = ?)" +
 			" ORDER BY seq" + dir + " LIMIT ?"
 	})
-	args := []any{int64(chatID)}
+	args := make([]any, 1, 5)
+	args[0] = int64(chatID)
 	if after {
 		args = append(args, cur)
 	}
-	return q, append(args, int64(chatID), int64(actor), limit+1)
+	return q, append(args, int64(chatID), int64(actor), int64(limit+1))
 }
+
+// messageListKeys are the statement keys of listSQL's four shapes, by
+// order and whether a cursor is given.
+var messageListKeys = func() (k [3][2]string) {
+	for o := range k {
+		for a := range k[o] {
+			k[o][a] = fmt.Sprintf("message.list.%d.%t", o, a == 1)
+		}
+	}
+	return k
+}()
 
 func (r messageRepo) Delete(ctx context.Context, actor, id snowflake.ID) error {
 	q := r.s.d.SQL("message.delete", func() string {
@@ -294,8 +316,8 @@ func (r messageRepo) Delete(ctx context.Context, actor, id snowflake.ID) error {
 			" WHERE chat_id = (SELECT chat_id FROM {message} WHERE id = ?) AND profile_id = ? AND role IN " +
 			rolesIn(noetl.ActionModerate) + "))"
 	})
-	what := fmt.Sprintf("delete message %s", id)
-	n, err := r.s.q.Exec(ctx, q, id, actor, id, actor)
+	what := "delete message " + id.String()
+	n, err := r.s.q.Exec(ctx, q, int64(id), int64(actor), int64(id), int64(actor))
 	if err != nil {
 		return r.s.wrap(err, "%s", what)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/noetl/noetldb/internal/sqlstore"
+	"github.com/noetl/noetldb/snowflake"
 )
 
 // maxCachedStmts bounds each prepared-statement cache; statements past it run
@@ -171,6 +172,51 @@ func isRead(query string) bool {
 	return false
 }
 
+// native rewrites, in place, the arguments database/sql would convert by
+// reflection or through driver.Valuer (modernc's driver has no
+// NamedValueChecker) into the values it binds as they are: ids and other
+// integers as int64, optional values as their value or nil. A value that
+// is already native costs one type switch; any other is left to
+// database/sql.
+func native(args []any) {
+	for i, a := range args {
+		switch v := a.(type) {
+		case nil, int64, string, float64, bool, []byte, time.Time:
+		case snowflake.ID:
+			args[i] = int64(v)
+		case int:
+			args[i] = int64(v)
+		case int32:
+			args[i] = int64(v)
+		case *snowflake.ID:
+			args[i] = nil
+			if v != nil {
+				args[i] = int64(*v)
+			}
+		case *string:
+			args[i] = nil
+			if v != nil {
+				args[i] = *v
+			}
+		case *int64:
+			args[i] = nil
+			if v != nil {
+				args[i] = *v
+			}
+		case *int:
+			args[i] = nil
+			if v != nil {
+				args[i] = int64(*v)
+			}
+		case *float64:
+			args[i] = nil
+			if v != nil {
+				args[i] = *v
+			}
+		}
+	}
+}
+
 // withCtx makes err wrap ctx's error when ctx ended while the statement ran
 // (SQLite reports an interrupted statement with its own code).
 func withCtx(ctx context.Context, err error) error {
@@ -315,6 +361,7 @@ func (w *writer) prepared(ctx context.Context, query string) (*sql.Stmt, *sql.Co
 }
 
 func (w *writer) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	native(args)
 	st, c, err := w.prepared(ctx, query)
 	if err != nil {
 		return 0, withCtx(ctx, err)
@@ -332,6 +379,7 @@ func (w *writer) exec(ctx context.Context, query string, args ...any) (int64, er
 }
 
 func (w *writer) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	native(args)
 	st, c, err := w.prepared(ctx, query)
 	if err != nil {
 		return nil, withCtx(ctx, err)
@@ -349,6 +397,7 @@ func (w *writer) query(ctx context.Context, query string, args ...any) (*sql.Row
 }
 
 func (w *writer) queryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	native(args)
 	st, c, err := w.prepared(ctx, query)
 	if err != nil {
 		return errRow{withCtx(ctx, err)}
@@ -455,6 +504,7 @@ func (c conn) read(ctx context.Context, query string) (ok bool, release func(), 
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	if c.tx != nil {
+		native(args)
 		st, err := c.txStmt(ctx, query)
 		if err != nil {
 			return 0, err
@@ -483,6 +533,7 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	native(args)
 	if c.tx != nil {
 		st, err := c.txStmt(ctx, query)
 		if err != nil {
@@ -531,6 +582,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	native(args)
 	if c.tx != nil {
 		st, err := c.txStmt(ctx, query)
 		switch {
@@ -791,6 +843,7 @@ func (t txConn) Rollback(context.Context) error { return t.tx.Rollback() }
 type stmt struct{ st *sql.Stmt }
 
 func (s stmt) Exec(ctx context.Context, args ...any) error {
+	native(args)
 	_, err := s.st.ExecContext(ctx, args...)
 	return err
 }

@@ -96,7 +96,7 @@ func testErrorSentinels(t *testing.T, h Harness) {
 			}
 		})
 		require.Greater(t, n, 100, "every repository method was called")
-		require.ElementsMatch(t, []string{"Events.AppendBatch", "Transitions.Add", "Workbooks.Add", "Workflows.Add"}, noop,
+		require.ElementsMatch(t, []string{"Events.AppendBatch", "Messages.PostBatch", "Transitions.Add", "Workbooks.Add", "Workflows.Add"}, noop,
 			"only the empty batches succeed without the database")
 	})
 	t.Run("CloseIsIdempotent", func(t *testing.T) {

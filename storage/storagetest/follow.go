@@ -186,6 +186,25 @@ func testFollow(t *testing.T, h Harness) {
 		require.Equal(t, last.EventID, f.next(t, 1)[0].Item.EventID)
 		f.quiet(t)
 	})
+	t.Run("ABatchPostArrivesWholeInSliceOrder", func(t *testing.T) {
+		s := h.New(t)
+		c := newConvo(t, s)
+		first := c.post(t, c.chat.ID, c.ann, "before")
+		f := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
+		require.Equal(t, first.ID, f.next(t, 1)[0].Item.ID, "the follow is waiting before the batch")
+		in := make([]noetl.NewMessage, 5)
+		for i := range in {
+			in[i] = noetl.NewMessage{ChatID: c.chat.ID, SenderType: noetl.SenderUser, SenderID: &c.bob.ID, Content: fmt.Sprint("batch ", i)}
+		}
+		posted, err := s.Messages().PostBatch(ctx(t), in)
+		require.NoError(t, err)
+		want := make([]snowflake.ID, len(posted))
+		for i, m := range posted {
+			want[i] = m.ID
+		}
+		require.Equal(t, want, followedMessageIDs(f.next(t, len(want))), "the batch wakes its chat's followers")
+		f.quiet(t)
+	})
 	t.Run("MessagesPostedInATransactionComeAfterItCommits", func(t *testing.T) {
 		s := h.New(t)
 		c := newConvo(t, s)
