@@ -17,6 +17,7 @@ import (
 	"github.com/noetl/noetldb/internal/pgtest"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
+	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
 	"github.com/noetl/noetldb/storage/postgres"
 	"github.com/noetl/noetldb/storage/storagetest"
@@ -192,11 +193,14 @@ func harness(pool *pgxpool.Pool, via func(t *testing.T, dsn string) string, more
 		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			name := fmt.Sprintf("t%d", schemas.Add(1))
+			var opened atomic.Int64
 			return func(t *testing.T) noetl.Store {
 				p, err := pgxpool.New(context.Background(), pool.Config().ConnString())
 				require.NoError(t, err)
 				t.Cleanup(p.Close)
-				return storeIn(t, p, name)
+				// Separate stores on one database need shards of their own.
+				shard := snowflake.LeaseOrder[int(opened.Add(1))%len(snowflake.LeaseOrder)]
+				return storeIn(t, p, name, storage.WithShard(shard))
 			}
 		},
 	}
@@ -213,7 +217,7 @@ func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string, outer noetl.Stor
 	tx, err := pool.Begin(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
-	st, err := postgres.FromTx(tx, postgres.WithSchema(name), storage.WithPasswordCost(4), storage.WithShard(3))
+	st, err := postgres.FromTx(tx, postgres.WithSchema(name), storage.WithPasswordCost(4), storage.WithGenerator(outer.IDs()))
 	require.NoError(t, err)
 	return storagetest.CallerTx{
 		Store: st,

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/schema"
+	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
 	"github.com/noetl/noetldb/storage/sqlite"
 	"github.com/noetl/noetldb/storage/storagetest"
@@ -90,8 +92,11 @@ func TestConformanceFile(t *testing.T) {
 		},
 		NewShared: func(t *testing.T) func(t *testing.T) noetl.Store {
 			path := filepath.Join(t.TempDir(), "shared.db")
+			var opened atomic.Int64
 			return func(t *testing.T) noetl.Store {
-				s, err := sqlite.Open(context.Background(), path, testOpts...)
+				// Separate stores on one database need shards of their own.
+				shard := snowflake.LeaseOrder[int(opened.Add(1))%len(snowflake.LeaseOrder)]
+				s, err := sqlite.Open(context.Background(), path, append(testOpts, storage.WithShard(shard))...)
 				require.NoError(t, err)
 				t.Cleanup(func() { s.Close() })
 				return s
@@ -123,7 +128,7 @@ func newCallerTx(t *testing.T, path string) storagetest.CallerTx {
 	tx, err := db.BeginTx(ctx, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tx.Rollback() })
-	st, err := sqlite.FromTx(tx, testOpts...)
+	st, err := sqlite.FromTx(tx, storage.WithPasswordCost(4), storage.WithGenerator(outer.IDs())) // the outer store's ids
 	require.NoError(t, err)
 	return storagetest.CallerTx{
 		Store: st,
