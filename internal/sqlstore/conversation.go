@@ -219,21 +219,6 @@ func (d nullTextDest) Scan(src any) error {
 	return nil
 }
 
-// textDest scans a NOT NULL text column into a string type (an enum).
-type textDest[T ~string] struct{ p *T }
-
-func (d textDest[T]) Scan(src any) error {
-	switch v := src.(type) {
-	case string:
-		*d.p = T(v)
-	case []byte:
-		*d.p = T(v)
-	default:
-		return fmt.Errorf("sqlstore: cannot read %T as text", src)
-	}
-	return nil
-}
-
 // The two hot row shapes (message, label) are scanned through a staging
 // row whose scan targets are chosen once per dialect and reused for every
 // row of a result:
