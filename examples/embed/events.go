@@ -18,12 +18,7 @@ import (
 // starts after a cursor of the oldest-first list. A member removed from the
 // chat gets an "error" event and the stream ends.
 func (a *app) chatEvents(w http.ResponseWriter, r *http.Request) {
-	who, err := actor(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	chatID, err := pathID(r, "id")
+	who, chatID, err := actorAndChat(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -61,12 +61,7 @@ func (a *app) createChat(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) postMessage(w http.ResponseWriter, r *http.Request) {
-	who, err := actor(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	chatID, err := pathID(r, "id")
+	who, chatID, err := actorAndChat(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -92,12 +87,7 @@ func (a *app) postMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) listMessages(w http.ResponseWriter, r *http.Request) {
-	who, err := actor(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	chatID, err := pathID(r, "id")
+	who, chatID, err := actorAndChat(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -103,6 +103,16 @@ func actor(r *http.Request) (snowflake.ID, error) {
 	return id, nil
 }
 
+// actorAndChat reads the acting profile (X-Profile-ID) and the chat id of
+// the path.
+func actorAndChat(r *http.Request) (who, chatID snowflake.ID, err error) {
+	if who, err = actor(r); err != nil {
+		return 0, 0, err
+	}
+	chatID, err = pathID(r, "id")
+	return who, chatID, err
+}
+
 func queryLimit(r *http.Request) (int, error) {
 	s := r.URL.Query().Get("limit")
 	if s == "" {
