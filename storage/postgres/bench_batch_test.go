@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/noetl/noetldb/internal/benchcpu"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -37,10 +38,12 @@ func BenchmarkMessageBatch10k(b *testing.B) {
 	}
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			if _, err := st.Messages().PostBatch(ctx, batch); err != nil {
 				b.Fatal(err)
 			}
@@ -51,10 +54,12 @@ func BenchmarkMessageBatch10k(b *testing.B) {
 	seq := int64(1 << 40)
 	b.Run("raw-copy", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			first, err := st.IDs().Block(n)
 			require.NoError(b, err)
 			now := time.Now().UTC().Truncate(time.Microsecond)
@@ -76,10 +81,12 @@ func BenchmarkMessageBatch10k(b *testing.B) {
 	})
 	b.Run("store-posts-in-tx", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			err := st.InTx(ctx, func(ctx context.Context, tx noetl.Store) error {
 				for i := range batch {
 					if _, err := tx.Messages().Post(ctx, batch[i]); err != nil {

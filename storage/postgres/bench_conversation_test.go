@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/noetl/noetldb/internal/benchcpu"
 	"github.com/noetl/noetldb/internal/pgtest"
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/internal/stmtlog"
@@ -228,6 +229,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 	b.Run("Resolve10Segments", func(b *testing.B) {
 		r := one(b, rec, "Resolve", func() error { _, err := rs.Labels().Resolve(ctx, tree.path); return err })
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Labels().Resolve(ctx, tree.path); err != nil {
 					b.Fatal(err)
@@ -236,6 +238,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		})
 		b.Run("raw", func(b *testing.B) {
 			var l labelDest
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if err := pool.QueryRow(ctx, r.SQL, r.Args...).Scan(l.cols()...); err != nil {
 					b.Fatal(err)
@@ -246,6 +249,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 	b.Run("Subtree10000", func(b *testing.B) {
 		r := one(b, rec, "Subtree", func() error { _, err := rs.Labels().Subtree(ctx, tree.root); return err })
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Labels().Subtree(ctx, tree.root); err != nil {
 					b.Fatal(err)
@@ -255,6 +259,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		b.Run("raw", func(b *testing.B) {
 			var l labelDest
 			dest := append(l.cols(), &l.depth)
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if n := rawRows(b, pool, r, dest...); n != tree.total {
 					b.Fatalf("%d rows", n)
@@ -265,6 +270,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 	b.Run("Path10Levels", func(b *testing.B) {
 		r := one(b, rec, "Path", func() error { _, err := rs.Labels().Path(ctx, tree.deepest); return err })
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Labels().Path(ctx, tree.deepest); err != nil {
 					b.Fatal(err)
@@ -273,6 +279,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		})
 		b.Run("raw", func(b *testing.B) {
 			var l labelDest
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				rawRows(b, pool, r, l.cols()...)
 			}
@@ -339,6 +346,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		id := slices.Index(r.Args, any(int64(posted.ID)))
 		require.GreaterOrEqual(b, id, 0, "the message id among the statement's arguments")
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Messages().Post(ctx, in); err != nil {
 					b.Fatal(err)
@@ -348,6 +356,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		// The store's statement, sent by the pool.
 		b.Run("raw", func(b *testing.B) {
 			args := slices.Clone(r.Args)
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				args[id] = int64(st.IDs().MustNext())
 				if _, err := pool.Exec(ctx, r.SQL, args...); err != nil {
@@ -359,6 +368,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		b.Run("raw-insert", func(b *testing.B) {
 			insert := "INSERT INTO " + benchSchema + ".message (id, chat_id, sender_type, sender_id, role, content, metadata, created_at)" +
 				" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := pool.Exec(ctx, insert, int64(st.IDs().MustNext()), int64(posts), "user", int64(ann.ID), nil,
 					in.Content, nil, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
@@ -381,6 +391,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		const perTx = 50
 		b.Run("store", func(b *testing.B) {
 			n := 0
+			defer benchcpu.Start(b).Report()
 			for n < b.N {
 				err := st.InTx(ctx, func(ctx context.Context, tx noetl.Store) error {
 					for i := 0; i < perTx && n < b.N; i, n = i+1, n+1 {
@@ -398,6 +409,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		b.Run("raw", func(b *testing.B) {
 			args := slices.Clone(r.Args)
 			n := 0
+			defer benchcpu.Start(b).Report()
 			for n < b.N {
 				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 					for i := 0; i < perTx && n < b.N; i, n = i+1, n+1 {
@@ -424,6 +436,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 			q := noetl.MessageQuery{Limit: 50, After: page.after}
 			r := one(b, rec, "List", func() error { _, err := rs.Messages().List(ctx, ann.ID, big, q); return err })
 			b.Run("store", func(b *testing.B) {
+				defer benchcpu.Start(b).Report()
 				for b.Loop() {
 					p, err := st.Messages().List(ctx, ann.ID, big, q)
 					if err != nil || len(p.Items) != 50 {
@@ -435,6 +448,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 				var m messageDest
 				var seq int64
 				dest := append(m.cols(), &seq) // a list reads seq too
+				defer benchcpu.Start(b).Report()
 				for b.Loop() {
 					if n := rawRows(b, pool, r, dest...); n < 50 {
 						b.Fatalf("%d rows", n)
@@ -464,6 +478,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		}
 		q := noetl.MessageQuery{Limit: 50, After: endCursor(b, st, ann.ID, id, 50)}
 		b.Run("PageAtEnd/"+size.name, func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				p, err := st.Messages().List(ctx, ann.ID, id, q)
 				if err != nil || len(p.Items) != 50 || p.Next != "" {

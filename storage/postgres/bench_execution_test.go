@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/noetl/noetldb/internal/benchcpu"
 	"github.com/noetl/noetldb/internal/pgtest"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
@@ -92,6 +93,7 @@ func BenchmarkEventAppend(b *testing.B) {
 	insert, _ := rawEventSQL(name)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for i := 0; b.Loop(); i++ {
 			if _, err := s.Events().Append(ctx, typicalEvent(exec, i)); err != nil {
 				b.Fatal(err)
@@ -100,6 +102,7 @@ func BenchmarkEventAppend(b *testing.B) {
 	})
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for i := 0; b.Loop(); i++ {
 			e := typicalEvent(exec, i)
 			e.EventID = s.IDs().MustNext()
@@ -126,10 +129,12 @@ func BenchmarkEventBatch10k(b *testing.B) {
 	}
 	b.Run("store-copy", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			if err := s.Events().AppendBatch(ctx, batch); err != nil {
 				b.Fatal(err)
 			}
@@ -138,10 +143,12 @@ func BenchmarkEventBatch10k(b *testing.B) {
 	})
 	b.Run("raw-copy", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			first, err := s.IDs().Block(eventBatchSize)
 			require.NoError(b, err)
 			now := time.Now()
@@ -162,10 +169,12 @@ func BenchmarkEventBatch10k(b *testing.B) {
 	})
 	b.Run("store-singles", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			for i := range batch {
 				if _, err := s.Events().Append(ctx, batch[i]); err != nil {
 					b.Fatal(err)
@@ -178,12 +187,20 @@ func BenchmarkEventBatch10k(b *testing.B) {
 
 // BenchmarkEventList1M lists a 100-event page from the middle of a
 // 1,000,000-event execution, seeded by COPY.
-func BenchmarkEventList1M(b *testing.B) {
+func BenchmarkEventList1M(b *testing.B) { benchEventList(b, 1_000_000) }
+
+// BenchmarkEventList10k is BenchmarkEventList1M on a 10,000-event
+// execution: the same page, quick to seed.
+func BenchmarkEventList10k(b *testing.B) { benchEventList(b, 10_000) }
+
+// benchEventList lists a 100-event page from the middle of an execution of
+// total events, seeded by COPY.
+func benchEventList(b *testing.B, total int) {
 	ctx := context.Background()
 	s, pool, name := openEventBench(b)
 	exec := newBenchExec(b, s)
 	_, list := rawEventSQL(name)
-	const total, chunk = 1_000_000, 250_000
+	chunk := min(total, 250_000)
 	now := time.Now()
 	var mid snowflake.ID
 	for c := 0; c < total; c += chunk {
@@ -206,6 +223,7 @@ func BenchmarkEventList1M(b *testing.B) {
 	after := eventCursorAt(b, s, exec, mid)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for b.Loop() {
 			p, err := s.Events().List(ctx, exec, noetl.EventQuery{Limit: 100, After: after})
 			if err != nil || len(p.Items) != 100 {
@@ -215,6 +233,7 @@ func BenchmarkEventList1M(b *testing.B) {
 	})
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for b.Loop() {
 			rows, err := pool.Query(ctx, list, int64(exec), int64(total/2+1), 101)
 			require.NoError(b, err)

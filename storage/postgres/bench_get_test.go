@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/noetl/noetldb/internal/benchcpu"
 	"github.com/noetl/noetldb/noetl"
 )
 
@@ -29,6 +30,7 @@ func BenchmarkMessageGet(b *testing.B) {
 	r := one(b, rec, "Get", func() error { _, err := rs.Messages().Get(ctx, ann.ID, m.ID); return err })
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for b.Loop() {
 			if _, err := st.Messages().Get(ctx, ann.ID, m.ID); err != nil {
 				b.Fatal(err)
@@ -38,6 +40,7 @@ func BenchmarkMessageGet(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		var d messageDest
+		defer benchcpu.Start(b).Report()
 		for b.Loop() {
 			if n := rawRows(b, raw, r, d.cols()...); n != 1 {
 				b.Fatalf("%d rows", n)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/noetl/noetldb/internal/benchcpu"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -39,10 +40,12 @@ func BenchmarkMessageBatch10k(b *testing.B) {
 	}
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			if _, err := st.Messages().PostBatch(ctx, batch); err != nil {
 				b.Fatal(err)
 			}
@@ -101,10 +104,12 @@ func BenchmarkMessageBatch10k(b *testing.B) {
 	}{{"raw", 1}, {"raw-multi", perStmt}} {
 		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := benchcpu.Start(b)
+			defer cpu.Report()
 			for b.Loop() {
-				b.StopTimer()
+				cpu.Stop()
 				fresh()
-				b.StartTimer()
+				cpu.Resume()
 				raw(b, r.rows)
 			}
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "msgs/s")
@@ -112,10 +117,12 @@ func BenchmarkMessageBatch10k(b *testing.B) {
 	}
 	b.Run("store-posts-in-tx", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			err := st.InTx(ctx, func(ctx context.Context, tx noetl.Store) error {
 				for i := range batch {
 					if _, err := tx.Messages().Post(ctx, batch[i]); err != nil {

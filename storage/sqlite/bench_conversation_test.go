@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/noetl/noetldb/internal/benchcpu"
 	"github.com/noetl/noetldb/internal/sqlstore"
 	"github.com/noetl/noetldb/internal/stmtlog"
 	"github.com/noetl/noetldb/noetl"
@@ -233,6 +234,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		r := one(b, rec, "Resolve", func() error { _, err := rs.Labels().Resolve(ctx, tree.path); return err })
 		raw := prepare(b, db, r.SQL)
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Labels().Resolve(ctx, tree.path); err != nil {
 					b.Fatal(err)
@@ -241,6 +243,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		})
 		b.Run("raw", func(b *testing.B) {
 			var l labelDest
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if err := raw.QueryRowContext(ctx, r.Args...).Scan(l.cols()...); err != nil {
 					b.Fatal(err)
@@ -252,6 +255,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		r := one(b, rec, "Subtree", func() error { _, err := rs.Labels().Subtree(ctx, tree.root); return err })
 		raw := prepare(b, db, r.SQL)
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Labels().Subtree(ctx, tree.root); err != nil {
 					b.Fatal(err)
@@ -261,6 +265,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		b.Run("raw", func(b *testing.B) {
 			var l labelDest
 			dest := append(l.cols(), &l.depth)
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if n := rawRows(b, raw, r, dest...); n != tree.total {
 					b.Fatalf("%d rows", n)
@@ -272,6 +277,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		r := one(b, rec, "Path", func() error { _, err := rs.Labels().Path(ctx, tree.deepest); return err })
 		raw := prepare(b, db, r.SQL)
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Labels().Path(ctx, tree.deepest); err != nil {
 					b.Fatal(err)
@@ -280,6 +286,7 @@ func BenchmarkConversationLabels(b *testing.B) {
 		})
 		b.Run("raw", func(b *testing.B) {
 			var l labelDest
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				rawRows(b, raw, r, l.cols()...)
 			}
@@ -351,6 +358,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		require.GreaterOrEqual(b, id, 0, "the message id among the statement's arguments")
 		raw := prepare(b, db, r.SQL)
 		b.Run("store", func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := st.Messages().Post(ctx, in); err != nil {
 					b.Fatal(err)
@@ -360,6 +368,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		// The store's statement, prepared on the raw driver.
 		b.Run("raw", func(b *testing.B) {
 			args := slices.Clone(r.Args)
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				args[id] = int64(st.IDs().MustNext())
 				if _, err := raw.ExecContext(ctx, args...); err != nil {
@@ -371,6 +380,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		b.Run("raw-insert", func(b *testing.B) {
 			insert := prepare(b, db, "INSERT INTO message (id, chat_id, sender_type, sender_id, role, content, metadata, created_at)"+
 				" VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				if _, err := insert.ExecContext(ctx, int64(st.IDs().MustNext()), int64(posts), "user", int64(ann.ID), nil,
 					in.Content, nil, time.Now().UnixMicro()); err != nil {
@@ -390,6 +400,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 			r := one(b, rec, "List", func() error { _, err := rs.Messages().List(ctx, ann.ID, big, q); return err })
 			raw := prepare(b, db, r.SQL)
 			b.Run("store", func(b *testing.B) {
+				defer benchcpu.Start(b).Report()
 				for b.Loop() {
 					p, err := st.Messages().List(ctx, ann.ID, big, q)
 					if err != nil || len(p.Items) != 50 {
@@ -401,6 +412,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 				var m messageDest
 				var seq int64
 				dest := append(m.cols(), &seq) // a list reads seq too
+				defer benchcpu.Start(b).Report()
 				for b.Loop() {
 					if n := rawRows(b, raw, r, dest...); n < 50 {
 						b.Fatalf("%d rows", n)
@@ -430,6 +442,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		}
 		q := noetl.MessageQuery{Limit: 50, After: endCursor(b, st, ann.ID, id, 50)}
 		b.Run("PageAtEnd/"+size.name, func(b *testing.B) {
+			defer benchcpu.Start(b).Report()
 			for b.Loop() {
 				p, err := st.Messages().List(ctx, ann.ID, id, q)
 				if err != nil || len(p.Items) != 50 || p.Next != "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/noetl/noetldb/internal/benchcpu"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -69,6 +70,7 @@ func BenchmarkEventAppend(b *testing.B) {
 	exec := newBenchExec(b, s)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for i := 0; b.Loop(); i++ {
 			if _, err := s.Events().Append(ctx, typicalEvent(exec, i)); err != nil {
 				b.Fatal(err)
@@ -80,6 +82,7 @@ func BenchmarkEventAppend(b *testing.B) {
 		require.NoError(b, err)
 		defer st.Close()
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for i := 0; b.Loop(); i++ {
 			e := typicalEvent(exec, i)
 			e.EventID = s.IDs().MustNext()
@@ -106,10 +109,12 @@ func BenchmarkEventBatch10k(b *testing.B) {
 	}
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			if err := s.Events().AppendBatch(ctx, batch); err != nil {
 				b.Fatal(err)
 			}
@@ -118,10 +123,12 @@ func BenchmarkEventBatch10k(b *testing.B) {
 	})
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			first, err := s.IDs().Block(eventBatchSize)
 			require.NoError(b, err)
 			now := time.Now()
@@ -162,10 +169,12 @@ func BenchmarkEventBatch10k(b *testing.B) {
 	})
 	b.Run("store-singles", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
 		for b.Loop() {
-			b.StopTimer()
+			cpu.Stop()
 			fresh()
-			b.StartTimer()
+			cpu.Resume()
 			for i := range batch {
 				if _, err := s.Events().Append(ctx, batch[i]); err != nil {
 					b.Fatal(err)
@@ -178,11 +187,18 @@ func BenchmarkEventBatch10k(b *testing.B) {
 
 // BenchmarkEventList1M lists a 100-event page from the middle of a
 // 1,000,000-event execution, seeded in one prepared transaction.
-func BenchmarkEventList1M(b *testing.B) {
+func BenchmarkEventList1M(b *testing.B) { benchEventList(b, 1_000_000) }
+
+// BenchmarkEventList10k is BenchmarkEventList1M on a 10,000-event
+// execution: the same page, quick to seed.
+func BenchmarkEventList10k(b *testing.B) { benchEventList(b, 10_000) }
+
+// benchEventList lists a 100-event page from the middle of an execution of
+// total events (a multiple of 4), seeded in one prepared transaction.
+func benchEventList(b *testing.B, total int) {
 	ctx := context.Background()
 	s, db := benchDB(b)
 	exec := newBenchExec(b, s)
-	const total = 1_000_000
 	first, err := s.IDs().Block(total / 4)
 	require.NoError(b, err)
 	tx, err := db.BeginTx(ctx, nil)
@@ -211,6 +227,7 @@ func BenchmarkEventList1M(b *testing.B) {
 	after := eventCursorAt(b, s, exec, mid)
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for b.Loop() {
 			p, err := s.Events().List(ctx, exec, noetl.EventQuery{Limit: 100, After: after})
 			if err != nil || len(p.Items) != 100 {
@@ -223,6 +240,7 @@ func BenchmarkEventList1M(b *testing.B) {
 		require.NoError(b, err)
 		defer st.Close()
 		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
 		for b.Loop() {
 			rows, err := st.QueryContext(ctx, int64(exec), int64(total/2+1), 101)
 			require.NoError(b, err)
