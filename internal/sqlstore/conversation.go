@@ -260,19 +260,25 @@ func nullIDTarget(d *Dialect, p **snowflake.ID, tmp **int64) any {
 }
 
 // messageRow is a staging message and the scan targets of its columns
-// (messageCols).
+// (messageCols), and seq after them when withSeq is set.
 type messageRow struct {
-	v      noetl.Message
-	sender *int64
-	dest   []any
-	pg     bool
+	v       noetl.Message
+	sender  *int64
+	seq     int64
+	destBuf [9]any
+	dest    []any
+	pg      bool
 }
 
-func newMessageRow(d *Dialect) *messageRow {
+func newMessageRow(d *Dialect, withSeq bool) *messageRow {
 	m := &messageRow{pg: d.Postgres()}
 	v := &m.v
-	m.dest = []any{idTarget(d, &v.ID), idTarget(d, &v.ChatID), (*string)(&v.SenderType), nullIDTarget(d, &v.SenderID, &m.sender),
-		nullTextDest{&v.Role}, &v.Content, JSONDest(&v.Metadata), timeTarget(d, &v.CreatedAt)}
+	m.dest = append(m.destBuf[:0], idTarget(d, &v.ID), idTarget(d, &v.ChatID), (*string)(&v.SenderType),
+		nullIDTarget(d, &v.SenderID, &m.sender), nullTextTarget(d, &v.Role), &v.Content, jsonTarget(d, &v.Metadata),
+		timeTarget(d, &v.CreatedAt))
+	if withSeq {
+		m.dest = append(m.dest, &m.seq)
+	}
 	return m
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"regexp"
+	"strconv"
 
 	"github.com/noetl/noetldb/noetl"
 )
@@ -28,6 +29,11 @@ const minCursorMicros = -62135596800000000
 
 // EncodeCursor returns the cursor of list at position v.
 func EncodeCursor(list string, v any) string {
+	if n, ok := v.(int64); ok && plainList(list) {
+		// What json.Marshal writes, without its reflection.
+		var buf [64]byte
+		return base64.RawURLEncoding.EncodeToString(appendIntCursor(buf[:0], list, n))
+	}
 	b, err := json.Marshal([2]any{list, v})
 	if err != nil {
 		// v is always a fixed-shape value built by a repository.
@@ -44,6 +50,20 @@ func DecodeCursor(list, s string, dst any) (bool, error) {
 	if s == "" {
 		return false, nil
 	}
+	bad := func() (bool, error) {
+		return false, noetl.Invalidf("cursor %s: not a cursor from this list", noetl.Quote(s))
+	}
+	if len(s) > MaxCursorLen {
+		return bad()
+	}
+	if p, ok := dst.(*int64); ok && decodeIntCursor(list, s, p) {
+		return true, nil
+	}
+	return decodeCursor(list, s, dst)
+}
+
+// decodeCursor is DecodeCursor's general path, for any position type.
+func decodeCursor(list, s string, dst any) (bool, error) {
 	bad := func() (bool, error) {
 		return false, noetl.Invalidf("cursor %s: not a cursor from this list", noetl.Quote(s))
 	}
@@ -68,6 +88,58 @@ func DecodeCursor(list, s string, dst any) (bool, error) {
 		return bad()
 	}
 	return true, nil
+}
+
+// plainList reports whether json.Marshal writes list unchanged between
+// quotes (the lists' names are such).
+func plainList(list string) bool {
+	for i := 0; i < len(list); i++ {
+		c := list[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return list != ""
+}
+
+// appendIntCursor appends the JSON of a cursor of list (a plainList) at
+// integer position n, exactly as json.Marshal spells it.
+func appendIntCursor(b []byte, list string, n int64) []byte {
+	b = append(append(append(b, `["`...), list...), `",`...)
+	return append(strconv.AppendInt(b, n, 10), ']')
+}
+
+// decodeIntCursor is DecodeCursor's path for the integer positions most
+// lists use: it reads s into p when s is exactly what EncodeCursor makes
+// for list at a position a row can have, and reports whether it did. When
+// it did not, DecodeCursor's general path decides (and refuses).
+func decodeIntCursor(list, s string, p *int64) bool {
+	var src [128]byte
+	var b [96]byte
+	if len(s) > len(src) || base64.RawURLEncoding.DecodedLen(len(s)) > len(b) || !plainList(list) {
+		return false
+	}
+	n, err := base64.RawURLEncoding.Decode(b[:], src[:copy(src[:], s)])
+	if err != nil {
+		return false
+	}
+	js := b[:n]
+	head := len(list) + 4 // ["list",
+	if len(js) < head+2 || js[len(js)-1] != ']' || string(js[2:head-2]) != list ||
+		string(js[:2]) != `["` || string(js[head-2:head]) != `",` {
+		return false
+	}
+	pos, err := strconv.ParseInt(string(js[head:len(js)-1]), 10, 64)
+	if err != nil || pos < 0 {
+		return false
+	}
+	// Only the canonical spelling (no sign, no leading zeros).
+	var again [64]byte
+	if !bytes.Equal(appendIntCursor(again[:0], list, pos), js) {
+		return false
+	}
+	*p = pos
+	return true
 }
 
 // versionShape is every version the catalog stores: three numbers (leading

@@ -130,6 +130,52 @@ func scanEventInto(r Row, v *noetl.Event, more ...any) error {
 		&v.DistributedState, &v.ContextKey, &v.ContextValue, JSONDest(&v.TraceComponent), &v.StackTrace}, more...)...)
 }
 
+// eventRow is a staging event and the scan targets of eventColumns, and
+// of seq after them when withSeq is set, chosen once per dialect (see
+// messageRow) and reused for every row of a result: on PostgreSQL pgx fills
+// ids, times and JSON natively instead of through sql.Scanner values, on
+// SQLite database/sql calls Scanners instead of filling pointers by
+// reflection, and no row builds a slice of targets of its own.
+type eventRow struct {
+	v                       noetl.Event
+	parentEvent, parentExec *int64
+	seq                     int64
+	destBuf                 [28]any
+	dest                    []any
+	pg                      bool
+}
+
+func newEventRow(d *Dialect, withSeq bool) *eventRow {
+	e := &eventRow{pg: d.Postgres()}
+	v := &e.v
+	text := func(p **string) any { return nullTextTarget(d, p) }
+	e.dest = append(e.destBuf[:0], idTarget(d, &v.ExecutionID), idTarget(d, &v.EventID),
+		nullIDTarget(d, &v.ParentEventID, &e.parentEvent), nullIDTarget(d, &v.ParentExecutionID, &e.parentExec),
+		timeTarget(d, &v.Timestamp), text(&v.EventType), text(&v.NodeID), text(&v.NodeName), text(&v.NodeType),
+		text(&v.Status), nullFloatTarget(d, &v.Duration), jsonTarget(d, &v.InputContext), jsonTarget(d, &v.OutputResult),
+		jsonTarget(d, &v.Metadata), text(&v.Error), text(&v.LoopID), text(&v.LoopName), text(&v.Iterator), text(&v.Items),
+		nullIntTarget(d, &v.CurrentIndex), text(&v.CurrentItem), text(&v.WorkerID), text(&v.DistributedState),
+		text(&v.ContextKey), text(&v.ContextValue), jsonTarget(d, &v.TraceComponent), text(&v.StackTrace))
+	if withSeq {
+		e.dest = append(e.dest, &e.seq)
+	}
+	return e
+}
+
+// scan reads one row into v. Every column is written, NULLs included, so
+// nothing of the previous row survives.
+func (e *eventRow) scan(r Row, v *noetl.Event) error {
+	if err := r.Scan(e.dest...); err != nil {
+		return err
+	}
+	if e.pg {
+		e.v.Timestamp = e.v.Timestamp.UTC()
+		e.v.ParentEventID, e.v.ParentExecutionID = (*snowflake.ID)(e.parentEvent), (*snowflake.ID)(e.parentExec)
+	}
+	*v = e.v
+	return nil
+}
+
 // eventArgs appends the parameters of e, in eventColumns order, to dst:
 // values the drivers bind as they are (no pointers, no named types), so
 // database/sql converts none by reflection.
@@ -538,8 +584,12 @@ func (r eventRepo) Get(ctx context.Context, exec, id snowflake.ID) (noetl.Event,
 	q := r.s.d.SQL("event.get", func() string {
 		return "SELECT " + eventCols + " FROM {event_log} WHERE execution_id = ? AND event_id = ?"
 	})
-	v, err := scanEvent(r.s.q.QueryRow(ctx, q, int64(exec), int64(id)))
-	return v, r.s.wrap(err, "event %s of execution %s", id, exec)
+	var v noetl.Event
+	err := newEventRow(r.s.d, false).scan(r.s.q.QueryRow(ctx, q, int64(exec), int64(id)), &v)
+	if err != nil {
+		return noetl.Event{}, r.s.wrap(err, "event %s of execution %s", id, exec)
+	}
+	return v, nil
 }
 
 func (r eventRepo) List(ctx context.Context, exec snowflake.ID, q noetl.EventQuery) (noetl.Page[noetl.Event], error) {
@@ -605,28 +655,23 @@ func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflak
 		b.WriteString(" ORDER BY seq LIMIT ?")
 		return b.String()
 	})
-	items, err := collect(ctx, r.s.q, q, a, scanSeqEvent)
+	// Rows are scanned straight into the page's slice; the cursor is the
+	// seq of the last row kept.
+	er := newEventRow(r.s.d, true)
+	n, last := 0, int64(0)
+	items, err := collectInto(ctx, r.s.q, q, a, limit+1, func(row Row, v *noetl.Event) error {
+		if err := er.scan(row, v); err != nil {
+			return err
+		}
+		if n++; n <= limit {
+			last = er.seq
+		}
+		return nil
+	})
 	if err != nil {
 		return noetl.Page[noetl.Event]{}, r.s.wrap(err, "list events of execution %s", exec)
 	}
-	page := followPage(items, limit, list, func(v seqEvent) any { return v.seq })
-	events := make([]noetl.Event, len(page.Items))
-	for i := range page.Items {
-		events[i] = page.Items[i].Event
-	}
-	return noetl.Page[noetl.Event]{Items: events, Next: page.Next}, nil
-}
-
-// seqEvent is an event as a list reads it: with its seq, the list's key.
-type seqEvent struct {
-	noetl.Event
-	seq int64
-}
-
-func scanSeqEvent(r Row) (seqEvent, error) {
-	var v seqEvent
-	err := scanEventInto(r, &v.Event, &v.seq)
-	return v, err
+	return seqPage(items, limit, last, list, true), nil
 }
 
 // eventListKeys names the 32 list shapes without formatting per call.

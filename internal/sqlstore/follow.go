@@ -11,21 +11,6 @@ import (
 	"github.com/noetl/noetldb/snowflake"
 )
 
-// followPage is pageOf for the lists a reader follows as they grow
-// (oldest-first messages, events): Next is the cursor after the page's last
-// item on every non-empty page, the last one included, so a reader at the
-// end continues from it when more rows commit. An empty page has no Next;
-// the reader keeps the cursor it passed.
-func followPage[T any](items []T, limit int, list string, cursor func(T) any) noetl.Page[T] {
-	if len(items) > limit {
-		items = items[:limit]
-	}
-	if len(items) == 0 {
-		return noetl.Page[T]{Items: items}
-	}
-	return noetl.Page[T]{Items: items, Next: EncodeCursor(list, cursor(items[len(items)-1]))}
-}
-
 // followLimit is how many rows one read of a follower takes; a full page
 // is read again at once, a shorter one is the end for now.
 const followLimit = 256
@@ -105,12 +90,10 @@ func (r messageRepo) Follow(ctx context.Context, actor, chatID snowflake.ID, aft
 			return nil, err
 		}
 		q, args := r.listSQL(cursorOldest, has, chatID, actor, pos, followLimit-1)
-		mr := newMessageRow(r.s.d)
-		var seq int64
-		mr.dest = append(mr.dest, &seq)
+		mr := newMessageRow(r.s.d, true)
 		rows, err := collectInto(ctx, r.s.q, q, args, followLimit, func(row Row, v *noetl.Followed[noetl.Message]) error {
 			err := mr.scan(row, &v.Item)
-			v.Cursor = EncodeCursor(list, seq)
+			v.Cursor = EncodeCursor(list, mr.seq)
 			return err
 		})
 		what := fmt.Sprintf("follow messages of chat %s", chatID)
@@ -138,9 +121,11 @@ func (r eventRepo) Follow(ctx context.Context, exec snowflake.ID, after string) 
 		q := r.s.d.SQL("event.follow", func() string {
 			return "SELECT " + eventSeqCols + " FROM {event_log} WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?"
 		})
-		rows, err := collect(ctx, r.s.q, q, []any{int64(exec), pos, followLimit}, func(row Row) (noetl.Followed[noetl.Event], error) {
-			v, err := scanSeqEvent(row)
-			return noetl.Followed[noetl.Event]{Item: v.Event, Cursor: EncodeCursor("event", v.seq)}, err
+		er := newEventRow(r.s.d, true)
+		rows, err := collectInto(ctx, r.s.q, q, []any{int64(exec), pos, followLimit}, followLimit, func(row Row, v *noetl.Followed[noetl.Event]) error {
+			err := er.scan(row, &v.Item)
+			v.Cursor = EncodeCursor("event", er.seq)
+			return err
 		})
 		if err != nil {
 			return nil, r.s.wrap(err, "follow events of execution %s", exec)

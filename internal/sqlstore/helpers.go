@@ -39,6 +39,27 @@ func pageOf[T any](items []T, limit int, list string, cursor func(T) any) noetl.
 	return noetl.Page[T]{Items: items, Next: EncodeCursor(list, cursor(items[limit-1]))}
 }
 
+// seqPage turns up to limit+1 rows, read in a list's order, into a page
+// whose cursor is last, the seq of the last row kept. Next is set when there
+// was a row beyond limit or, for a list a reader follows as it grows
+// (follow: oldest-first messages, events), on every non-empty page, the
+// last one included, so a reader at the end continues from it when more
+// rows commit; an empty page has no Next and the reader keeps the cursor it
+// passed. The rows are the page's own slice; the extra row is dropped.
+func seqPage[T any](items []T, limit int, last int64, list string, follow bool) noetl.Page[T] {
+	more := len(items) > limit
+	if more {
+		var zero T
+		items[limit] = zero // what the dropped row holds is not kept alive
+		items = items[:limit]
+	}
+	p := noetl.Page[T]{Items: items}
+	if more || follow && len(items) > 0 {
+		p.Next = EncodeCursor(list, last)
+	}
+	return p
+}
+
 // nullString is an optional text parameter: nil for an empty string.
 func nullString(s string) any {
 	if s == "" {

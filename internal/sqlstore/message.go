@@ -14,7 +14,7 @@ const messageCols = "id, chat_id, sender_type, sender_id, role, content, metadat
 
 func (r messageRepo) scanOne(row Row) (noetl.Message, error) {
 	var v noetl.Message
-	err := newMessageRow(r.s.d).scan(row, &v)
+	err := newMessageRow(r.s.d, false).scan(row, &v)
 	return v, err
 }
 
@@ -74,21 +74,24 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 	}
 	d := r.s.d
 	member := in.SenderID != nil // any named sender must be a member (noetl.Action)
+	// The chat and sender are boxed once, though the statement takes each
+	// twice.
+	chat, sender := any(int64(v.ChatID)), idArg(v.SenderID)
 	var q string
 	var gb [2]any
 	var guard []any
 	switch {
 	case member && d.Postgres():
 		q = messagePost(d, "message.post.member", "EXISTS (SELECT 1 FROM {member} WHERE chat_id = ? AND profile_id = ?)")
-		gb[0], gb[1] = int64(v.ChatID), int64(*in.SenderID)
+		gb[0], gb[1] = chat, sender
 		guard = gb[:2]
 	case member:
 		q = messagePost(d, "message.post.member", "EXISTS (SELECT 1 FROM {member} WHERE chat_id = c.id AND profile_id = ?)")
-		gb[0] = int64(*in.SenderID)
+		gb[0] = sender
 		guard = gb[:1]
 	case d.Postgres():
 		q = messagePost(d, "message.post", "EXISTS (SELECT 1 FROM {chat} WHERE id = ?)")
-		gb[0] = int64(v.ChatID)
+		gb[0] = chat
 		guard = gb[:1]
 	default:
 		q = messagePost(d, "message.post", "1 = 1")
@@ -99,10 +102,10 @@ func (r messageRepo) Post(ctx context.Context, in noetl.NewMessage) (noetl.Messa
 		// The lock's key and guard come first, then the row.
 		args = append(append(args, lockKey(v.ChatID)), guard...)
 	}
-	args = append(args, int64(v.ID), int64(v.ChatID), string(v.SenderType), idArg(v.SenderID), nullString(in.Role),
+	args = append(args, int64(v.ID), chat, string(v.SenderType), sender, nullString(in.Role),
 		v.Content, d.JSON(v.Metadata), d.Time(v.CreatedAt))
 	if !d.Postgres() {
-		args = append(append(args, int64(v.ChatID)), guard...)
+		args = append(append(args, chat), guard...)
 	}
 	n, err := r.s.q.Exec(ctx, q, args...)
 	if n == 1 && err == nil {
@@ -217,12 +220,6 @@ const (
 // messageLists are the cursor list names of the two orders.
 var messageLists = [...]string{cursorNewest: "message.newest", cursorOldest: "message.oldest"}
 
-// seqMessage is a message as a list reads it: with its seq, the list's key.
-type seqMessage struct {
-	noetl.Message
-	seq int64
-}
-
 // List is one statement per page: the keyset condition on seq walks the
 // message(chat_id, seq) index from the cursor, and the membership check is
 // an uncorrelated EXISTS the engines evaluate once.
@@ -241,13 +238,18 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 		return noetl.Page[noetl.Message]{}, err
 	}
 	q, args := r.listSQL(order, has, chatID, actor, after, limit)
-	mr := newMessageRow(r.s.d)
-	var seq int64
-	mr.dest = append(mr.dest, &seq)
-	items, err := collectInto(ctx, r.s.q, q, args, limit+1, func(row Row, v *seqMessage) error {
-		err := mr.scan(row, &v.Message)
-		v.seq = seq
-		return err
+	// Rows are scanned straight into the page's slice; the cursor is the
+	// seq of the last row kept.
+	mr := newMessageRow(r.s.d, true)
+	n, last := 0, int64(0)
+	items, err := collectInto(ctx, r.s.q, q, args, limit+1, func(row Row, v *noetl.Message) error {
+		if err := mr.scan(row, v); err != nil {
+			return err
+		}
+		if n++; n <= limit {
+			last = mr.seq
+		}
+		return nil
 	})
 	if err != nil {
 		return noetl.Page[noetl.Message]{}, r.s.wrap(err, "list messages of chat %s", chatID)
@@ -257,18 +259,7 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 			return noetl.Page[noetl.Message]{}, err
 		}
 	}
-	key := func(v seqMessage) any { return v.seq }
-	var page noetl.Page[seqMessage]
-	if order == cursorOldest {
-		page = followPage(items, limit, messageLists[order], key)
-	} else {
-		page = pageOf(items, limit, messageLists[order], key)
-	}
-	out := make([]noetl.Message, len(page.Items))
-	for i := range page.Items {
-		out[i] = page.Items[i].Message
-	}
-	return noetl.Page[noetl.Message]{Items: out, Next: page.Next}, nil
+	return seqPage(items, limit, last, messageLists[order], order == cursorOldest), nil
 }
 
 // listSQL returns the statement and arguments of one page. There are four

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -145,3 +146,89 @@ func BoolDest(p *bool) any { return boolDest{p} }
 
 // StringsDest returns a scan target for a text array column.
 func StringsDest(p *[]string) any { return stringsDest{p} }
+
+// jsonTarget is the scan target of an optional JSON column: on PostgreSQL
+// the RawMessage itself as a *[]byte, which pgx fills with a copy of its own
+// (nil for NULL) without boxing the value for a sql.Scanner; on SQLite
+// JSONDest.
+func jsonTarget(d *Dialect, p *json.RawMessage) any {
+	if d.Postgres() {
+		return (*[]byte)(p)
+	}
+	return JSONDest(p)
+}
+
+// nullTextTarget is the scan target of an optional text column: on
+// PostgreSQL p itself (pgx allocates the value for a non-NULL column); on
+// SQLite nullTextDest, which database/sql calls without reflection.
+func nullTextTarget(d *Dialect, p **string) any {
+	if d.Postgres() {
+		return p
+	}
+	return nullTextDest{p}
+}
+
+// nullFloatTarget is nullTextTarget for an optional number.
+func nullFloatTarget(d *Dialect, p **float64) any {
+	if d.Postgres() {
+		return p
+	}
+	return nullFloatDest{p}
+}
+
+// nullIntTarget is nullTextTarget for an optional integer.
+func nullIntTarget(d *Dialect, p **int) any {
+	if d.Postgres() {
+		return p
+	}
+	return nullIntDest{p}
+}
+
+// nullFloatDest scans an optional number column.
+type nullFloatDest struct{ p **float64 }
+
+func (d nullFloatDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+	case float64:
+		*d.p = &v
+	case int64:
+		f := float64(v)
+		*d.p = &f
+	default:
+		var f sql.NullFloat64
+		if err := f.Scan(src); err != nil {
+			return err
+		}
+		*d.p = &f.Float64
+	}
+	return nil
+}
+
+// nullIntDest scans an optional integer column.
+type nullIntDest struct{ p **int }
+
+func (d nullIntDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+	case int64:
+		if int64(int(v)) != v {
+			return fmt.Errorf("sqlstore: %d overflows int", v)
+		}
+		n := int(v)
+		*d.p = &n
+	default:
+		var n sql.NullInt64
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		if int64(int(n.Int64)) != n.Int64 {
+			return fmt.Errorf("sqlstore: %d overflows int", n.Int64)
+		}
+		i := int(n.Int64)
+		*d.p = &i
+	}
+	return nil
+}
