@@ -95,9 +95,15 @@ func ValidateJSONText(what string, raw json.RawMessage) error { return ValidateJ
 // places and an exponent within MaxJSONExponent; nesting at most
 // MaxJSONDepth deep. what names the field.
 func ValidateJSON(what string, raw json.RawMessage) error {
-	if len(raw) == 0 {
+	if len(raw) == 0 || plainJSON(raw) {
 		return nil
 	}
+	return validateJSON(what, raw)
+}
+
+// validateJSON is ValidateJSON's full checks, for what plainJSON leaves to
+// them; it alone names what is wrong.
+func validateJSON(what string, raw []byte) error {
 	if !utf8.Valid(raw) {
 		return Invalidf("%s: not valid UTF-8", what)
 	}
