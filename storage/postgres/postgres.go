@@ -159,6 +159,23 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 			return nil, err
 		}
 	}
+	period, ahead := Monthly, defaultAhead
+	if o.Partitions {
+		period, ahead = Period(o.PartitionPeriod), o.PartitionAhead
+	}
+	if err := checkPartitions(period, ahead); err != nil {
+		closeAll()
+		return nil, err
+	}
+	parts := newPartitioner(pool, name, period, ahead, o.Now)
+	if !o.NoMigrate {
+		if err := parts.Maintain(ctx); err != nil {
+			closeAll()
+			return nil, err
+		}
+		parts.run(o.Logger)
+		release = append(release, func() error { parts.close(); return nil })
+	}
 	if ids == nil {
 		cc := direct
 		if cc == nil {
@@ -185,6 +202,7 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		Keyring:      o.Keyring,
 		Close:        closeAll,
 		Hub:          l.hub,
+		Partitions:   parts,
 	})
 	if err != nil {
 		closeAll()
@@ -247,7 +265,8 @@ func FromTx(tx pgx.Tx, opts ...Option) (noetl.Store, error) {
 		return nil, noetl.Invalidf("postgres.FromTx: needs a transaction")
 	}
 	o := config.Apply(opts)
-	if err := o.Check(backend, "postgres.FromTx", "postgres.WithPool", "postgres.WithPooler", "postgres.WithReplicas"); err != nil {
+	if err := o.Check(backend, "postgres.FromTx", "postgres.WithPool", "postgres.WithPooler", "postgres.WithReplicas",
+		"postgres.WithPartitions"); err != nil {
 		return nil, err
 	}
 	ids, err := o.Generator()
@@ -304,6 +323,9 @@ func newDialect(name string) *sqlstore.Dialect {
 	return &sqlstore.Dialect{Name: "postgres", Schema: name, Classify: classify}
 }
 
+// noPartition explains a row event_log has no partition for.
+const noPartition = "no event_log partition for this execution id: past those Maintain made, or purged"
+
 // classify maps a PostgreSQL or pgx error to a noetl sentinel and the
 // constraint name it reports.
 func classify(err error) (error, string) {
@@ -314,6 +336,9 @@ func classify(err error) (error, string) {
 			return noetl.ErrConflict, pg.ConstraintName
 		case pg.Code == "23503":
 			return noetl.ErrReferenced, pg.ConstraintName
+		case pg.Code == "23514" && strings.HasPrefix(pg.Message, "no partition of relation"):
+			// An execution id past the event_log partitions Maintain made.
+			return noetl.ErrInvalid, noPartition
 		case pg.Code == "23514", pg.Code == "23502", strings.HasPrefix(pg.Code, "22"):
 			return noetl.ErrInvalid, pg.ConstraintName
 		case pg.Code == "40001", pg.Code == "40P01", // serialization failure, deadlock
