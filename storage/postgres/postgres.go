@@ -191,7 +191,7 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	}
 	parts := newPartitioner(pool, name, period, ahead, o.Now)
 	if !o.NoMigrate {
-		if err := parts.Maintain(ctx); err != nil {
+		if err := parts.open(ctx, o.Logger); err != nil {
 			closeAll()
 			return nil, err
 		}
