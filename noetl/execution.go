@@ -524,8 +524,8 @@ type ExecutionQuery struct {
 	After string // cursor from the previous page's Next
 }
 
-// PurgeCounts reports how many rows ExecutionRepo.Purge removed from each
-// execution table.
+// PurgeCounts reports how many rows ExecutionRepo.Purge or PurgeBefore
+// removed from each execution table.
 type PurgeCounts struct {
 	Workload   int64 `json:"workload"`
 	Workflow   int64 `json:"workflow"`
@@ -533,6 +533,10 @@ type PurgeCounts struct {
 	Transition int64 `json:"transition"`
 	EventLog   int64 `json:"event_log"`
 	ErrorLog   int64 `json:"error_log"`
+	// Partitions is how many event_log partitions PurgeBefore dropped whole
+	// (PostgreSQL only). Their rows are gone without being counted:
+	// EventLog counts only the events deleted one by one.
+	Partitions int64 `json:"partitions,omitempty"`
 }
 
 // Total is the number of rows removed from all tables.
@@ -554,4 +558,20 @@ type ExecutionRepo interface {
 	// in one transaction and reports how many of each it removed. An unknown
 	// execution is ErrNotFound.
 	Purge(ctx context.Context, executionID snowflake.ID) (PurgeCounts, error)
+	// PurgeBefore deletes every execution whose id was issued before t (the
+	// time in its snowflake id, which partitions the event log; not the
+	// workload's timestamp) with all its rows in every execution table, and
+	// reports how many it removed. Error-log rows without an execution stay.
+	//
+	// Outside a transaction it works in short steps, each its own
+	// transaction, so writers are never held up for long: on PostgreSQL it
+	// first detaches and drops every event_log partition that lies wholly
+	// before t, then deletes the rest in bounded batches; on SQLite it
+	// deletes in bounded batches, releasing the write lock between them.
+	// Readers may meet an execution half purged while it runs; if it fails
+	// part way, what it removed stays removed and calling it again
+	// finishes the job. Inside a transaction (InTx, FromTx) it deletes row
+	// by row, all or nothing with the transaction, and drops no partition.
+	// A zero t, or one past snowflake.MaxTime, is ErrInvalid.
+	PurgeBefore(ctx context.Context, t time.Time) (PurgeCounts, error)
 }

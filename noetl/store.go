@@ -89,6 +89,14 @@ type Store interface {
 
 	// InTx runs fn in one transaction (see the type's doc).
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
+	// Maintain prepares the database for the periods ahead, and is safe to
+	// run at any time, repeatedly and from several processes at once. On
+	// PostgreSQL it creates the event_log partitions of the coming periods
+	// (Open runs it, and the store again every hour while it is open); on
+	// SQLite there is nothing to do. On a transaction's store (InTx) it
+	// acts outside the transaction; a store over a caller's transaction
+	// (FromTx) has no connection of its own and does nothing.
+	Maintain(ctx context.Context) error
 	// IDs is the generator the store uses for new ids.
 	IDs() *snowflake.Generator
 	// Dialect names the backend: "postgres" or "sqlite".

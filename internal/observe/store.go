@@ -38,6 +38,16 @@ func (s store) InTx(ctx context.Context, fn func(ctx context.Context, tx noetl.S
 	})
 }
 
+// MaintainOp is the operation name of Store.Maintain.
+const MaintainOp = "store.maintain"
+
+// Maintain implements noetl.Store, reported as one call named MaintainOp.
+func (s store) Maintain(ctx context.Context) (err error) {
+	ctx, end := s.h.OnCall(trace.WithOp(ctx, MaintainOp), MaintainOp)
+	defer func() { end(err) }()
+	return s.next.Maintain(ctx)
+}
+
 // IDs implements noetl.Store.
 func (s store) IDs() *snowflake.Generator { return s.next.IDs() }
 

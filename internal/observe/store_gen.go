@@ -1003,3 +1003,10 @@ func (r executionRepo) Purge(ctx context.Context, a1 snowflake.ID) (noetl.PurgeC
 	end(err)
 	return r0, err
 }
+
+func (r executionRepo) PurgeBefore(ctx context.Context, a1 time.Time) (noetl.PurgeCounts, error) {
+	ctx, end := r.h.OnCall(trace.WithOp(ctx, "executions.purge_before"), "executions.purge_before")
+	r0, err := r.next.PurgeBefore(ctx, a1)
+	end(err)
+	return r0, err
+}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/noetl/noetldb/noetl"
@@ -143,6 +144,87 @@ func (r executionRepo) Purge(ctx context.Context, exec snowflake.ID) (noetl.Purg
 	})
 	if err != nil {
 		return noetl.PurgeCounts{}, err
+	}
+	return n, nil
+}
+
+// purgeBatch bounds the rows one statement of PurgeBefore deletes, so that
+// outside a transaction no step holds SQLite's write lock (or PostgreSQL's
+// row locks) for long.
+const purgeBatch = 2000
+
+// purgeTables are the execution tables PurgeBefore empties, each with its
+// key, children before the workload they reference.
+var purgeTables = [...]struct{ table, key string }{
+	{"event_log", "execution_id, event_id"},
+	{"transition", "execution_id, from_step, to_step, condition"},
+	{"workflow", "execution_id, step_id"},
+	{"workbook", "execution_id, task_id"},
+	{"error_log", "error_id"},
+	{"workload", "execution_id"},
+}
+
+// PurgeBound returns the smallest execution id issued at or after t: every
+// execution PurgeBefore(t) removes has an id below it.
+func PurgeBound(t time.Time) (int64, error) {
+	if t.IsZero() {
+		return 0, noetl.Invalidf("purge executions before a time: the time is zero")
+	}
+	if t.Before(snowflake.Epoch) {
+		return 0, nil
+	}
+	id, err := snowflake.Compose(t.Add(time.Millisecond-1), 0, 0)
+	if err != nil {
+		return 0, noetl.Invalidf("purge executions before %s: after the id layout's last time (%s)",
+			t.UTC().Format(time.RFC3339), snowflake.MaxTime.Format(time.RFC3339))
+	}
+	return int64(id), nil
+}
+
+// PurgeBefore implements noetl.ExecutionRepo: partitions first (outside a
+// transaction, when the backend has them), then each table in bounded
+// batches, the workloads last.
+func (r executionRepo) PurgeBefore(ctx context.Context, before time.Time) (noetl.PurgeCounts, error) {
+	var n noetl.PurgeCounts
+	bound, err := PurgeBound(before)
+	if err != nil {
+		return n, err
+	}
+	s := r.s
+	if s.tx == nil {
+		if ts := s.joined(ctx); ts != nil {
+			s = ts
+		}
+	}
+	if s.tx == nil && s.closing.closed.Load() {
+		return n, errClosed
+	}
+	when := before.UTC().Format(time.RFC3339Nano)
+	if s.tx == nil && s.cfg.Partitions != nil {
+		if n.Partitions, err = s.cfg.Partitions.DropBefore(ctx, bound); err != nil {
+			return n, s.wrap(err, "purge executions before %s: drop event_log partitions", when)
+		}
+	}
+	counts := [len(purgeTables)]*int64{&n.EventLog, &n.Transition, &n.Workflow, &n.Workbook, &n.ErrorLog, &n.Workload}
+	for i, t := range purgeTables {
+		q := s.d.SQL("execution.purge_before."+t.table, func() string {
+			key := t.key
+			if strings.Contains(key, ",") {
+				key = "(" + key + ")"
+			}
+			return "DELETE FROM {" + t.table + "} WHERE " + key + " IN (SELECT " + t.key +
+				" FROM {" + t.table + "} WHERE execution_id < ? LIMIT ?)"
+		})
+		for {
+			c, err := s.q.Exec(ctx, q, bound, purgeBatch)
+			if err != nil {
+				return n, s.wrap(err, "purge executions before %s: %s", when, t.table)
+			}
+			*counts[i] += c
+			if c < purgeBatch {
+				break
+			}
+		}
 	}
 	return n, nil
 }

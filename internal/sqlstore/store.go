@@ -30,6 +30,21 @@ type Config struct {
 	// Hub wakes followers; New makes one when nil. A backend that notices
 	// other processes' commits wakes it.
 	Hub *Hub
+	// Partitions manages a partitioned event_log; nil when the backend has
+	// none (SQLite, and stores over a caller's transaction).
+	Partitions Partitioner
+}
+
+// Partitioner manages the partitions of the event_log table, which is
+// range-partitioned by execution_id.
+type Partitioner interface {
+	// Maintain creates the partitions of the coming periods; it is safe to
+	// run concurrently and repeatedly.
+	Maintain(ctx context.Context) error
+	// DropBefore detaches and drops every partition whose rows all have
+	// execution ids below bound, and returns how many it dropped. It runs
+	// outside any transaction.
+	DropBefore(ctx context.Context, bound int64) (int64, error)
 }
 
 // Store implements noetl.Store over a Querier. Outside a transaction q is
@@ -105,6 +120,17 @@ func (s *Store) Querier() Querier {
 		return s.q
 	}
 	return s.cfg.DB
+}
+
+// Maintain implements noetl.Store: the backend's Partitioner, if any.
+func (s *Store) Maintain(ctx context.Context) error {
+	if s.cfg.Partitions == nil {
+		return nil
+	}
+	if s.closing != nil && s.closing.closed.Load() {
+		return errClosed
+	}
+	return s.cfg.Partitions.Maintain(ctx)
 }
 
 // IDs implements noetl.Store.
