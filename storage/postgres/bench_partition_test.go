@@ -237,6 +237,7 @@ func BenchmarkScalePurge(b *testing.B) {
 // executions of pagePerExec events each, and a store on it.
 type pageFixture struct {
 	pool  *pgxpool.Pool
+	kind  string // partitioned or unpartitioned
 	name  string
 	store noetl.Store
 	exec  snowflake.ID // a large execution, in a month no purge reaches
@@ -277,7 +278,7 @@ func scalePage(b *testing.B, kind string) *pageFixture {
 	}
 	pool, err := pgxpool.New(ctx, pageDB)
 	require.NoError(b, err)
-	f := &pageFixture{pool: pool, name: "page_" + kind}
+	f := &pageFixture{pool: pool, kind: kind, name: "page_" + kind}
 	t0 := time.Now()
 	if kind == "partitioned" {
 		f.store = partitioned(b, pool, f.name, pageMonths)
@@ -308,33 +309,37 @@ func scalePage(b *testing.B, kind string) *pageFixture {
 	return f
 }
 
-// benchPages runs the store's and the raw driver's first page and deep
-// page of the fixture's large execution.
-func benchPages(b *testing.B, f *pageFixture) {
+// benchPages runs, for the first page and the page after a cursor deep
+// in the large execution, the store's and the raw driver's read of each
+// fixture, so the figures compared are taken one after the other.
+func benchPages(b *testing.B, fs ...*pageFixture) {
 	ctx := context.Background()
-	_, list := rawEventSQL(f.name)
-	for _, p := range []struct {
-		name  string
-		after string
-		seq   int64
-	}{{"first", "", 0}, {"deep", f.deep, f.seq}} {
-		b.Run("store/"+p.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				page, err := f.store.Events().List(ctx, f.exec, noetl.EventQuery{Limit: pageLimit, After: p.after})
-				if err != nil || len(page.Items) != pageLimit || page.Next == "" {
-					b.Fatal(err, len(page.Items))
-				}
+	for _, deep := range []bool{false, true} {
+		page := map[bool]string{false: "first", true: "deep"}[deep]
+		for _, f := range fs {
+			after, seq := "", int64(0)
+			if deep {
+				after, seq = f.deep, f.seq
 			}
-		})
-		b.Run("raw/"+p.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if n := rawEventPage(b, f.pool, list, f.exec, p.seq, pageLimit+1); n != pageLimit+1 {
-					b.Fatal(n)
+			_, list := rawEventSQL(f.name)
+			b.Run(page+"/"+f.kind+"/store", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					p, err := f.store.Events().List(ctx, f.exec, noetl.EventQuery{Limit: pageLimit, After: after})
+					if err != nil || len(p.Items) != pageLimit || p.Next == "" {
+						b.Fatal(err, len(p.Items))
+					}
 				}
-			}
-		})
+			})
+			b.Run(page+"/"+f.kind+"/raw", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if n := rawEventPage(b, f.pool, list, f.exec, seq, pageLimit+1); n != pageLimit+1 {
+						b.Fatal(n)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -372,13 +377,9 @@ func rawEventPage(b *testing.B, pool *pgxpool.Pool, list string, exec snowflake.
 // partitions and on one unpartitioned table.
 func BenchmarkScalePage(b *testing.B) {
 	needScale(b)
-	for _, kind := range []string{"partitioned", "unpartitioned"} {
-		f := scalePage(b, kind)
-		if kind == "partitioned" {
-			require.Nil(b, purgedOnce[f], "BenchmarkScalePage runs before BenchmarkScalePageAfterPurge")
-		}
-		b.Run(kind, func(b *testing.B) { benchPages(b, f) })
-	}
+	p, u := scalePage(b, "partitioned"), scalePage(b, "unpartitioned")
+	require.Nil(b, purgedOnce[p], "BenchmarkScalePage runs before BenchmarkScalePageAfterPurge")
+	benchPages(b, p, u)
 }
 
 // purgedOnce holds the purge of the partitioned page fixture, done once.
@@ -402,5 +403,5 @@ func BenchmarkScalePageAfterPurge(b *testing.B) {
 	}
 	pageMu.Unlock()
 	require.Equal(b, int64((pageMonths-1)*pageExecs*pagePerExec), countRows(b, f.pool, f.name, "event_log"))
-	b.Run("partitioned", func(b *testing.B) { benchPages(b, f) })
+	benchPages(b, f)
 }
