@@ -343,6 +343,27 @@ func (p *partitioner) Maintain(ctx context.Context) error {
 	return nil
 }
 
+// open runs Maintain for Open. A failure (a lock not granted in time, say)
+// fails Open only when no partition holds the current time's ids: otherwise
+// it is logged and the hourly run tries again.
+func (p *partitioner) open(ctx context.Context, log *slog.Logger) error {
+	err := p.Maintain(ctx)
+	if err == nil {
+		return nil
+	}
+	parts, lerr := p.list(ctx, p.pool)
+	now := idAt(p.now())
+	for _, v := range parts {
+		if lerr == nil && v.lo <= now && now < v.hi {
+			if log != nil {
+				log.Warn("noetl maintain", "error", err)
+			}
+			return nil
+		}
+	}
+	return err
+}
+
 // DropBefore implements sqlstore.Partitioner: each partition wholly below
 // bound is detached with DETACH PARTITION ... CONCURRENTLY (which waits for
 // the transactions that may still read it, and blocks no reader or writer

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -362,4 +363,55 @@ func TestPurgeBeforeInATransactionDropsNoPartition(t *testing.T) {
 	require.ErrorIs(t, err, errRollback)
 	assert.Equal(t, before, partitions(t, pool, name))
 	assert.Equal(t, int64(25), countEvents(t, pool, name, old))
+}
+
+// While a transaction that wrote a workload stays open, attaching a
+// partition cannot add its foreign key: Open still succeeds, logging the
+// failure, when a partition holds the current time's ids, and fails with
+// ErrTransient when none does.
+func TestOpenWhileMaintainIsBlocked(t *testing.T) {
+	pool := sharedPool(t)
+	name := fmt.Sprintf("t%d", schemas.Add(1))
+	s := storeIn(t, pool, name)
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	_, err = tx.Exec(ctx, "INSERT INTO "+name+".workload (execution_id) VALUES ($1)", int64(s.IDs().MustNext()))
+	require.NoError(t, err)
+
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))
+	// Two months on, the current month has a partition; the one three
+	// months after it does not yet.
+	soon := time.Now().AddDate(0, 2, 0)
+	s2, err := postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema(name), storage.WithShard(4),
+		storage.WithClock(func() time.Time { return soon }), storage.WithLogger(log))
+	require.NoError(t, err)
+	require.NoError(t, s2.Close())
+	assert.Contains(t, logged.String(), "noetl maintain")
+	assert.Contains(t, logged.String(), "lock timeout")
+
+	far := time.Now().AddDate(1, 0, 0)
+	_, err = postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema(name), storage.WithShard(4),
+		storage.WithClock(func() time.Time { return far }))
+	require.ErrorIs(t, err, noetl.ErrTransient)
+
+	require.NoError(t, tx.Rollback(ctx))
+	s3, err := postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema(name), storage.WithShard(4),
+		storage.WithClock(func() time.Time { return far }))
+	require.NoError(t, err, "once the writer is gone")
+	require.NoError(t, s3.Close())
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

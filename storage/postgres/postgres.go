@@ -26,6 +26,28 @@
 // connect past the pooler. The conformance suite runs through a real
 // PgBouncer 1.18 in CI.
 //
+// # Partitioned event log
+//
+// event_log is range-partitioned by execution_id (migration 0004): one
+// partition per period (Monthly by default; WithPartitions), whose bounds
+// are the smallest snowflake ids of the period's first millisecond. The
+// store's Maintain creates the partitions of the current period and of the
+// ahead periods after it (3), and one partition for any gap below them; Open
+// runs it (unless WithoutMigrate), and the store runs it again every hour
+// while open, logging failures with WithLogger. A partition is created as a
+// table of its own and then attached, which takes event_log's SHARE UPDATE
+// EXCLUSIVE lock (readers and writers go on) and briefly workload's, for the
+// foreign key; concurrent Maintain calls queue on an advisory lock. There is
+// no default partition: an event whose execution id no partition holds is
+// refused with noetl.ErrInvalid. Executions().PurgeBefore detaches each
+// partition that lies wholly before its time with DETACH PARTITION ...
+// CONCURRENTLY and drops it, then deletes the rows left before that time in
+// batches.
+//
+// A database migrated before 0004 keeps its rows: the old table is
+// attached, as it is, as the partition event_log_history of every id
+// before the start of the month after its newest execution.
+//
 // # Read replicas
 //
 // WithReplicas gives pools on hot standbys. The calls that read and
@@ -169,7 +191,7 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 	}
 	parts := newPartitioner(pool, name, period, ahead, o.Now)
 	if !o.NoMigrate {
-		if err := parts.Maintain(ctx); err != nil {
+		if err := parts.open(ctx, o.Logger); err != nil {
 			closeAll()
 			return nil, err
 		}
