@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"time"
 )
 
@@ -73,10 +74,22 @@ func (m *Migrator) migrations() ([]Migration, error) { return Migrations(m.diale
 // returns the versions it applied (none when the database is current).
 // Concurrent calls, from this process or others, are serialised; each
 // migration is applied exactly once.
-func (m *Migrator) Up(ctx context.Context) ([]int, error) {
+func (m *Migrator) Up(ctx context.Context) ([]int, error) { return m.UpTo(ctx, math.MaxInt) }
+
+// UpTo is Up for the migrations numbered version and below: a deployment
+// that stages a migration (PostgreSQL's 0004 partitions event_log) applies
+// the ones before it first. A version below 1 is an error.
+func (m *Migrator) UpTo(ctx context.Context, version int) ([]int, error) {
+	if version < 1 {
+		return nil, fmt.Errorf("schema: UpTo: version %d is below 1", version)
+	}
 	ms, err := m.migrations()
 	if err != nil {
 		return nil, err
+	}
+	latest := len(ms)
+	for len(ms) > 0 && ms[len(ms)-1].Version > version {
+		ms = ms[:len(ms)-1]
 	}
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
@@ -100,7 +113,7 @@ func (m *Migrator) Up(ctx context.Context) ([]int, error) {
 
 	var applied []int
 	for _, mig := range ms {
-		done, err := m.applyOne(ctx, conn, mig, len(ms))
+		done, err := m.applyOne(ctx, conn, mig, latest)
 		if err != nil {
 			return applied, err
 		}

@@ -82,7 +82,10 @@ func WithGenerator(g *snowflake.Generator) Option { return config.WithGenerator(
 func WithClock(now func() time.Time) Option { return config.WithClock(now) }
 
 // WithoutMigrate opens the store without applying pending migrations (for
-// deployments that run package schema's migrator or their own tool).
+// deployments that run package schema's migrator or their own tool). On
+// PostgreSQL the store then changes no schema at all: it neither runs
+// Maintain at Open nor every hour, so call store.Maintain from the process
+// that owns the schema.
 func WithoutMigrate() Option { return config.WithoutMigrate() }
 
 // WithPasswordCost sets the bcrypt cost of stored password hashes (default

@@ -40,6 +40,12 @@ type Options struct {
 	// Replicas are the read replicas' pools (postgres.WithReplicas):
 	// []*pgxpool.Pool, kept untyped so SQLite does not link pgx.
 	Replicas any
+	// Partitions is set by postgres.WithPartitions: the event_log
+	// partition period (a postgres.Period) and how many periods ahead
+	// Maintain creates.
+	Partitions      bool
+	PartitionPeriod int
+	PartitionAhead  int
 
 	// Observability (storage.WithLogger, WithSlowThreshold, WithHook).
 	Logger        *slog.Logger

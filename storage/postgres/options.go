@@ -81,6 +81,17 @@ func WithReplicas(pools ...*pgxpool.Pool) Option {
 	return config.Scoped("postgres.WithReplicas", backend, func(o *config.Options) { o.Replicas = pools })
 }
 
+// WithPartitions sets the event_log partitions Maintain creates: one per
+// period (Monthly by default; Weekly, Daily), for the current period and
+// ahead periods after it (3 by default, 1 to 1000). A period already
+// covered keeps its partitions; changing the period affects only those
+// created after. Refused by FromTx and by the SQLite backend.
+func WithPartitions(period Period, ahead int) Option {
+	return config.Scoped("postgres.WithPartitions", backend, func(o *config.Options) {
+		o.Partitions, o.PartitionPeriod, o.PartitionAhead = true, int(period), ahead
+	})
+}
+
 // PrimaryRead is storage.PrimaryRead.
 func PrimaryRead(ctx context.Context) context.Context { return config.PrimaryRead(ctx) }
 

@@ -26,6 +26,28 @@
 // connect past the pooler. The conformance suite runs through a real
 // PgBouncer 1.18 in CI.
 //
+// # Partitioned event log
+//
+// event_log is range-partitioned by execution_id (migration 0004): one
+// partition per period (Monthly by default; WithPartitions), whose bounds
+// are the smallest snowflake ids of the period's first millisecond. The
+// store's Maintain creates the partitions of the current period and of the
+// ahead periods after it (3), and one partition for any gap below them; Open
+// runs it (unless WithoutMigrate), and the store runs it again every hour
+// while open, logging failures with WithLogger. A partition is created as a
+// table of its own and then attached, which takes event_log's SHARE UPDATE
+// EXCLUSIVE lock (readers and writers go on) and briefly workload's, for the
+// foreign key; concurrent Maintain calls queue on an advisory lock. There is
+// no default partition: an event whose execution id no partition holds is
+// refused with noetl.ErrInvalid. Executions().PurgeBefore detaches each
+// partition that lies wholly before its time with DETACH PARTITION ...
+// CONCURRENTLY and drops it, then deletes the rows left before that time in
+// batches.
+//
+// A database migrated before 0004 keeps its rows: the old table is
+// attached, as it is, as the partition event_log_history of every id
+// before the start of the month after its newest execution.
+//
 // # Read replicas
 //
 // WithReplicas gives pools on hot standbys. The calls that read and
@@ -159,6 +181,23 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 			return nil, err
 		}
 	}
+	period, ahead := Monthly, defaultAhead
+	if o.Partitions {
+		period, ahead = Period(o.PartitionPeriod), o.PartitionAhead
+	}
+	if err := checkPartitions(period, ahead); err != nil {
+		closeAll()
+		return nil, err
+	}
+	parts := newPartitioner(pool, name, period, ahead, o.Now)
+	if !o.NoMigrate {
+		if err := parts.open(ctx, o.Logger); err != nil {
+			closeAll()
+			return nil, err
+		}
+		parts.run(o.Logger)
+		release = append(release, func() error { parts.close(); return nil })
+	}
 	if ids == nil {
 		cc := direct
 		if cc == nil {
@@ -185,6 +224,7 @@ func open(ctx context.Context, dsn string, opts ...Option) (noetl.Store, error) 
 		Keyring:      o.Keyring,
 		Close:        closeAll,
 		Hub:          l.hub,
+		Partitions:   parts,
 	})
 	if err != nil {
 		closeAll()
@@ -247,7 +287,8 @@ func FromTx(tx pgx.Tx, opts ...Option) (noetl.Store, error) {
 		return nil, noetl.Invalidf("postgres.FromTx: needs a transaction")
 	}
 	o := config.Apply(opts)
-	if err := o.Check(backend, "postgres.FromTx", "postgres.WithPool", "postgres.WithPooler", "postgres.WithReplicas"); err != nil {
+	if err := o.Check(backend, "postgres.FromTx", "postgres.WithPool", "postgres.WithPooler", "postgres.WithReplicas",
+		"postgres.WithPartitions"); err != nil {
 		return nil, err
 	}
 	ids, err := o.Generator()
@@ -304,6 +345,9 @@ func newDialect(name string) *sqlstore.Dialect {
 	return &sqlstore.Dialect{Name: "postgres", Schema: name, Classify: classify}
 }
 
+// noPartition explains a row event_log has no partition for.
+const noPartition = "no event_log partition for this execution id: past those Maintain made, or purged"
+
 // classify maps a PostgreSQL or pgx error to a noetl sentinel and the
 // constraint name it reports.
 func classify(err error) (error, string) {
@@ -314,6 +358,9 @@ func classify(err error) (error, string) {
 			return noetl.ErrConflict, pg.ConstraintName
 		case pg.Code == "23503":
 			return noetl.ErrReferenced, pg.ConstraintName
+		case pg.Code == "23514" && strings.HasPrefix(pg.Message, "no partition of relation"):
+			// An execution id past the event_log partitions Maintain made.
+			return noetl.ErrInvalid, noPartition
 		case pg.Code == "23514", pg.Code == "23502", strings.HasPrefix(pg.Code, "22"):
 			return noetl.ErrInvalid, pg.ConstraintName
 		case pg.Code == "40001", pg.Code == "40P01", // serialization failure, deadlock
