@@ -258,7 +258,15 @@ func testPurgeBefore(t *testing.T, h Harness) {
 		p := oldAndKept(t, s)
 		n, err := s.Executions().PurgeBefore(ctx(t), snowflake.MaxTime)
 		require.NoError(t, err)
-		require.Equal(t, times(fixtureRows, 5), rowCounts(n))
+		// Every event_log partition lies wholly before MaxTime: a store
+		// that partitions drops them whole, without counting their events.
+		want, got := times(fixtureRows, 5), rowCounts(n)
+		require.LessOrEqual(t, got.EventLog, want.EventLog)
+		if n.Partitions == 0 {
+			require.Equal(t, want.EventLog, got.EventLog, "no partition dropped: every event deleted and counted")
+		}
+		want.EventLog, got.EventLog = 0, 0
+		require.Equal(t, want, got)
 		requireRows(t, s, noetl.PurgeCounts{}, append(p.old, p.kept...)...)
 	})
 	for _, c := range []struct {
