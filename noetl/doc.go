@@ -125,4 +125,18 @@
 // [EventRepo.AppendBatch] and [EventRepo.Append] with ids filled in, and
 // [MessageRepo.Post] with a caller-chosen [NewMessage.ID], find what is
 // stored already and never store it twice.
+//
+// # Retention
+//
+// [ExecutionRepo.PurgeBefore] removes every execution issued before a time,
+// with all its rows in the execution tables. It goes by the time in the
+// execution's snowflake id, not the workload's timestamp: ids are issued in
+// time order, so "before t" is a range of ids, the key the execution tables
+// are ordered by. Outside a transaction it works in short steps, each its
+// own transaction, so a large purge never holds up other writers for long
+// (on SQLite, the write lock is released between batches); a purge cut
+// short (a cancelled context, a lost connection) keeps what it removed, and
+// calling it again finishes the job. [Store.Maintain] prepares the database
+// for the periods ahead: on SQLite there is nothing to do; on PostgreSQL,
+// see its doc. Run both from a periodic job; both are safe to repeat.
 package noetl

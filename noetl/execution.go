@@ -569,9 +569,10 @@ type ExecutionRepo interface {
 	// before t, then deletes the rest in bounded batches; on SQLite it
 	// deletes in bounded batches, releasing the write lock between them.
 	// Readers may meet an execution half purged while it runs; if it fails
-	// part way, what it removed stays removed and calling it again
-	// finishes the job. Inside a transaction (InTx, FromTx) it deletes row
-	// by row, all or nothing with the transaction, and drops no partition.
+	// part way, what it removed stays removed (the counts it returns with
+	// the error report it) and calling it again finishes the job. Inside a
+	// transaction (InTx, FromTx) it deletes row by row, all or nothing with
+	// the transaction, and drops no partition.
 	// A zero t, or one past snowflake.MaxTime, is ErrInvalid.
 	PurgeBefore(ctx context.Context, t time.Time) (PurgeCounts, error)
 }

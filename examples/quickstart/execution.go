@@ -14,7 +14,7 @@ func init() {
 	addStep(50, "Execution: a workload, three steps and their transitions", tourWorkflow)
 	addStep(51, "Event log: one run with a loop, as a timeline", tourEvents)
 	addStep(52, "Error log: record an error and resolve it", tourErrors)
-	addStep(53, "Executions: summary, newest first, purge", tourExecutions)
+	addStep(53, "Executions: summary, newest first, purge, retention", tourExecutions)
 }
 
 func tourWorkflow(t *tour) error {
@@ -191,6 +191,13 @@ func tourExecutions(t *tour) error {
 		return err
 	}
 	t.printf("purged: %+v (%d rows)\n", n, n.Total())
+	// Retention, as a daily job would run it: every execution issued more
+	// than 30 days ago (by its id's time), in short batches.
+	old, err := t.store.Executions().PurgeBefore(t.ctx, time.Now().AddDate(0, 0, -30))
+	if err != nil {
+		return err
+	}
+	t.printf("retention: executions issued before 30 days ago purged, %d rows\n", old.Total())
 	return nil
 }
 
