@@ -109,6 +109,13 @@ func (b base) copyFrom(ctx context.Context, table string, columns []string, rs [
 	return n, err
 }
 
+func (b base) copyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	start := time.Now()
+	n, err := b.q.(sqlstore.Copier).CopyBinary(ctx, table, columns, data)
+	b.report(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN (FORMAT binary)", start, n, err)
+	return n, err
+}
+
 func (b base) prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	st, err := b.q.(sqlstore.Preparer).Prepare(ctx, sql)
 	if err != nil {
@@ -217,6 +224,10 @@ func (d dbC) CopyFrom(ctx context.Context, table string, columns []string, rs []
 	return d.copyFrom(ctx, table, columns, rs)
 }
 
+func (d dbC) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	return d.copyBinary(ctx, table, columns, data)
+}
+
 type dbP struct{ dbW }
 
 func (d dbP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
@@ -227,6 +238,10 @@ type dbCP struct{ dbW }
 
 func (d dbCP) CopyFrom(ctx context.Context, table string, columns []string, rs [][]any) (int64, error) {
 	return d.copyFrom(ctx, table, columns, rs)
+}
+
+func (d dbCP) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	return d.copyBinary(ctx, table, columns, data)
 }
 
 func (d dbCP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
@@ -248,6 +263,10 @@ func (t txC) CopyFrom(ctx context.Context, table string, columns []string, rs []
 	return t.copyFrom(ctx, table, columns, rs)
 }
 
+func (t txC) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	return t.copyBinary(ctx, table, columns, data)
+}
+
 type txP struct{ txW }
 
 func (t txP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
@@ -258,6 +277,10 @@ type txCP struct{ txW }
 
 func (t txCP) CopyFrom(ctx context.Context, table string, columns []string, rs [][]any) (int64, error) {
 	return t.copyFrom(ctx, table, columns, rs)
+}
+
+func (t txCP) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	return t.copyBinary(ctx, table, columns, data)
 }
 
 func (t txCP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {

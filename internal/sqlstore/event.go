@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/noetl/noetldb/internal/pgcopy"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -186,6 +187,76 @@ func (d *Dialect) eventArgs(dst []any, e *noetl.Event) []any {
 		strArg(e.LoopID), strArg(e.LoopName), strArg(e.Iterator), strArg(e.Items), intArg(e.CurrentIndex),
 		strArg(e.CurrentItem), strArg(e.WorkerID), strArg(e.DistributedState), strArg(e.ContextKey),
 		strArg(e.ContextValue), d.JSON(e.TraceComponent), strArg(e.StackTrace))
+}
+
+// eventsCopy encodes events, each with its seq, as the binary COPY data of
+// eventSeqColumns (in eventPGTypes' types, then seq's BIGINT). Validate has
+// checked every value: text is UTF-8 without NUL, JSON is valid, the
+// current index fits an INTEGER.
+func eventsCopy(events []noetl.Event, seqs []int64) []byte {
+	w := pgcopy.New(len(events) * 160)
+	text := func(p *string) {
+		if p == nil {
+			w.Null()
+		} else {
+			w.Text(*p)
+		}
+	}
+	id := func(p *snowflake.ID) {
+		if p == nil {
+			w.Null()
+		} else {
+			w.Int8(int64(*p))
+		}
+	}
+	jsonb := func(raw json.RawMessage) {
+		if len(raw) == 0 {
+			w.Null()
+		} else {
+			w.JSONB(raw)
+		}
+	}
+	for i := range events {
+		e := &events[i]
+		w.Row(len(eventColumns) + 1)
+		w.Int8(int64(e.ExecutionID))
+		w.Int8(int64(e.EventID))
+		id(e.ParentEventID)
+		id(e.ParentExecutionID)
+		w.Timestamptz(e.Timestamp)
+		text(e.EventType)
+		text(e.NodeID)
+		text(e.NodeName)
+		text(e.NodeType)
+		text(e.Status)
+		if e.Duration == nil {
+			w.Null()
+		} else {
+			w.Float8(*e.Duration)
+		}
+		jsonb(e.InputContext)
+		jsonb(e.OutputResult)
+		jsonb(e.Metadata)
+		text(e.Error)
+		text(e.LoopID)
+		text(e.LoopName)
+		text(e.Iterator)
+		text(e.Items)
+		if e.CurrentIndex == nil {
+			w.Null()
+		} else {
+			w.Int4(int32(*e.CurrentIndex))
+		}
+		text(e.CurrentItem)
+		text(e.WorkerID)
+		text(e.DistributedState)
+		text(e.ContextKey)
+		text(e.ContextValue)
+		jsonb(e.TraceComponent)
+		text(e.StackTrace)
+		w.Int8(seqs[i])
+	}
+	return w.Finish()
 }
 
 // strArg is an optional text parameter: nil stays NULL.
@@ -527,14 +598,7 @@ func sameEvent(stored, e noetl.Event) bool {
 func (ts *Store) writeEvents(ctx context.Context, events []noetl.Event, seqs []int64) error {
 	d := ts.d
 	if c, ok := ts.q.(Copier); ok {
-		rows := make([][]any, len(events))
-		args := make([]any, 0, len(events)*(len(eventColumns)+1))
-		for i := range events {
-			start := len(args)
-			args = append(d.eventArgs(args, &events[i]), seqs[i])
-			rows[i] = args[start:len(args):len(args)]
-		}
-		_, err := c.CopyFrom(ctx, "event_log", eventSeqColumns, rows)
+		_, err := c.CopyBinary(ctx, "event_log", eventSeqColumns, eventsCopy(events, seqs))
 		return err
 	}
 	insert := d.SQL("event.insert", eventInsert)

@@ -55,6 +55,9 @@ type Copier interface {
 	// CopyFrom writes rows into table's columns and returns how many it wrote.
 	// table is the bare table name; the adapter qualifies it.
 	CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error)
+	// CopyBinary writes rows already in PostgreSQL's binary COPY format
+	// (package pgcopy) into table's columns and returns how many it wrote.
+	CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error)
 }
 
 // Preparer is the optional explicit-prepare path of a Querier (database/sql

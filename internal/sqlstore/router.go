@@ -94,6 +94,15 @@ func (r copyRouter) CopyFrom(ctx context.Context, table string, columns []string
 	return c.CopyFrom(ctx, table, columns, rows)
 }
 
+// CopyBinary implements Copier.
+func (r copyRouter) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	c, ok := r.on(ctx).(Copier)
+	if !ok {
+		return 0, errNoCapability
+	}
+	return c.CopyBinary(ctx, table, columns, data)
+}
+
 type prepareRouter struct{ router }
 
 // Prepare implements Preparer.

@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +51,36 @@ func (c conn) CopyFrom(ctx context.Context, table string, columns []string, rows
 	return c.q.CopyFrom(ctx, pgx.Identifier{c.schema, table}, columns, pgx.CopyFromRows(rows))
 }
 
+// CopyBinary implements sqlstore.Copier: COPY ... FROM STDIN in binary
+// format, the data sent as it is on the connection underneath.
+func (c conn) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	var b strings.Builder
+	b.WriteString("COPY " + c.schema + "." + table + " (")
+	for i, col := range columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`"` + col + `"`)
+	}
+	b.WriteString(") FROM STDIN (FORMAT binary)")
+	var pc *pgconn.PgConn
+	switch q := c.q.(type) {
+	case pgx.Tx:
+		pc = q.Conn().PgConn()
+	case *pgxpool.Pool:
+		held, err := q.Acquire(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer held.Release()
+		pc = held.Conn().PgConn()
+	default:
+		return 0, fmt.Errorf("postgres: binary COPY on a %T", c.q)
+	}
+	tag, err := pc.CopyFrom(ctx, bytes.NewReader(data), b.String())
+	return tag.RowsAffected(), err
+}
+
 // poolQ runs on the pool and begins transactions. With replicas, the
 // queries of a call that tolerates lag run on a replica (see replica.go).
 type poolQ struct {
@@ -80,6 +113,11 @@ func (p poolQ) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.R
 // CopyFrom implements sqlstore.Copier.
 func (p poolQ) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
 	return p.conn().CopyFrom(ctx, table, columns, rows)
+}
+
+// CopyBinary implements sqlstore.Copier.
+func (p poolQ) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	return p.conn().CopyBinary(ctx, table, columns, data)
 }
 
 func (p poolQ) Begin(ctx context.Context) (sqlstore.Tx, error) {
@@ -192,10 +230,20 @@ func (g guardedTx) QueryRow(ctx context.Context, sql string, args ...any) sqlsto
 // savepoint, so it pays the two extra round trips (a bulk write amortises
 // them).
 func (g guardedTx) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
+	return g.guardCopy(ctx, func() (int64, error) { return g.txQ.CopyFrom(ctx, table, columns, rows) })
+}
+
+// CopyBinary implements sqlstore.Copier, guarded as CopyFrom.
+func (g guardedTx) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
+	return g.guardCopy(ctx, func() (int64, error) { return g.txQ.CopyBinary(ctx, table, columns, data) })
+}
+
+// guardCopy runs a COPY under the statement savepoint.
+func (g guardedTx) guardCopy(ctx context.Context, copy func() (int64, error)) (int64, error) {
 	if _, err := g.tx.Exec(ctx, stmtSavepoint); err != nil {
 		return 0, err
 	}
-	n, err := g.txQ.CopyFrom(ctx, table, columns, rows)
+	n, err := copy()
 	if err == nil {
 		_, err = g.tx.Exec(ctx, stmtRelease)
 	}
