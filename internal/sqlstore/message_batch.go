@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/noetl/noetldb/internal/pgcopy"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -231,6 +232,38 @@ func (d *Dialect) messageArgs(dst []any, m *noetl.Message, seq int64) []any {
 		d.JSON(m.Metadata), d.Time(m.CreatedAt), seq)
 }
 
+// messagesCopy encodes checked messages, each with its seq, as the binary
+// COPY data of messageSeqColumns (see eventsCopy).
+func messagesCopy(msgs []noetl.Message, seqs []int64) []byte {
+	w := pgcopy.New(len(msgs) * 96)
+	for i := range msgs {
+		m := &msgs[i]
+		w.Row(len(messageSeqColumns))
+		w.Int8(int64(m.ID))
+		w.Int8(int64(m.ChatID))
+		w.Text(string(m.SenderType))
+		if m.SenderID == nil {
+			w.Null()
+		} else {
+			w.Int8(int64(*m.SenderID))
+		}
+		if m.Role == nil {
+			w.Null()
+		} else {
+			w.Text(string(*m.Role))
+		}
+		w.Text(m.Content)
+		if len(m.Metadata) == 0 {
+			w.Null()
+		} else {
+			w.JSONB(m.Metadata)
+		}
+		w.Timestamptz(m.CreatedAt)
+		w.Int8(seqs[i])
+	}
+	return w.Finish()
+}
+
 // writeMessages writes checked messages with their seqs on the
 // transaction's querier.
 func (ts *Store) writeMessages(ctx context.Context, msgs []noetl.Message, seqs []int64) (err error) {
@@ -243,14 +276,7 @@ func (ts *Store) writeMessages(ctx context.Context, msgs []noetl.Message, seqs [
 	d := ts.d
 	width := len(messageSeqColumns)
 	if c, ok := ts.q.(Copier); ok {
-		rows := make([][]any, len(msgs))
-		args := make([]any, 0, len(msgs)*width)
-		for i := range msgs {
-			start := len(args)
-			args = d.messageArgs(args, &msgs[i], seqs[i])
-			rows[i] = args[start:len(args):len(args)]
-		}
-		_, err := c.CopyFrom(ctx, "message", messageSeqColumns, rows)
+		_, err := c.CopyBinary(ctx, "message", messageSeqColumns, messagesCopy(msgs, seqs))
 		return err
 	}
 	args := make([]any, 0, min(len(msgs), messagesPerStmt)*width)
