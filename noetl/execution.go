@@ -566,7 +566,8 @@ type ExecutionRepo interface {
 	// Outside a transaction it works in short steps, each its own
 	// transaction, so writers are never held up for long: on PostgreSQL it
 	// first detaches and drops every event_log partition that lies wholly
-	// before t, then deletes the rest in bounded batches; on SQLite it
+	// before t and before the current period, then deletes the rest in
+	// bounded batches; on SQLite it
 	// deletes in bounded batches, releasing the write lock between them.
 	// Readers may meet an execution half purged while it runs; if it fails
 	// part way, what it removed stays removed (the counts it returns with

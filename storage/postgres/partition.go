@@ -365,13 +365,16 @@ func (p *partitioner) open(ctx context.Context, log *slog.Logger) error {
 }
 
 // DropBefore implements sqlstore.Partitioner: each partition wholly below
-// bound is detached with DETACH PARTITION ... CONCURRENTLY (which waits for
-// the transactions that may still read it, and blocks no reader or writer
-// of the other partitions) and dropped. A detach left pending by an
-// interrupted call is finished first. A partition another call detached
-// meanwhile is not counted. Then Maintain restores the partitions of the
-// current and coming periods, in case bound lay in the future.
+// bound and below the current period is detached with DETACH PARTITION ...
+// CONCURRENTLY (which waits for the transactions that may still read it,
+// and blocks no reader or writer of the other partitions) and dropped. A
+// detach left pending by an interrupted call is finished first. A
+// partition another call detached meanwhile is not counted. The current
+// period's partition and those ahead are never dropped, even for a bound in
+// the future: writers of current executions always find their partition,
+// and the rows before bound in them are left to the batched deletes.
 func (p *partitioner) DropBefore(ctx context.Context, bound int64) (int64, error) {
+	bound = min(bound, idAt(p.period.start(p.now())))
 	parts, err := p.list(ctx, p.pool)
 	if errors.Is(err, errNotPartitioned) {
 		return 0, nil
@@ -402,7 +405,7 @@ func (p *partitioner) DropBefore(ctx context.Context, bound int64) (int64, error
 		}
 		n++
 	}
-	return n, p.Maintain(ctx)
+	return n, nil
 }
 
 // has reports whether parts holds a partition named name.

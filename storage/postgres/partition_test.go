@@ -286,8 +286,11 @@ func TestMigratingAnUnpartitionedEventLog(t *testing.T) {
 	st, err := m.Status(ctx)
 	require.NoError(t, err)
 	assert.True(t, st[len(st)-1].Applied)
-	// Purge by partition reaches the history partition too.
-	n, err := s.Executions().PurgeBefore(ctx, monthStart(time.Now()).AddDate(0, 1, 0))
+	// Purge by partition reaches the history partition too, once its
+	// months are past: here, for a store whose clock is two months on.
+	later := storeIn(t, pool, name, storage.WithShard(6),
+		storage.WithClock(func() time.Time { return time.Now().AddDate(0, 2, 0) }))
+	n, err := later.Executions().PurgeBefore(ctx, monthStart(time.Now()).AddDate(0, 1, 0))
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n.Partitions)
 	assert.Equal(t, int64(2), n.Workload)
@@ -315,8 +318,8 @@ func TestPurgeBeforeDropsWholePartitions(t *testing.T) {
 
 	n, err := s.Executions().PurgeBefore(ctx, cur.AddDate(0, 1, 10))
 	require.NoError(t, err)
-	assert.Equal(t, int64(2), n.Partitions, "history and the current month")
-	assert.Equal(t, int64(40), n.EventLog, "only the next month's early execution is deleted row by row")
+	assert.Equal(t, int64(1), n.Partitions, "history; the current month's partition is kept for its writers")
+	assert.Equal(t, int64(10+40), n.EventLog, "the current month's execution and the next month's early one, row by row")
 	assert.Equal(t, int64(1), n.ErrorLog)
 	assert.Equal(t, int64(3), n.Workload)
 	for _, gone := range []snowflake.ID{hist, early, now} {
@@ -328,7 +331,7 @@ func TestPurgeBeforeDropsWholePartitions(t *testing.T) {
 	assert.Equal(t, int64(20), countEvents(t, pool, name, next))
 
 	ps := partitions(t, pool, name)
-	assert.Equal(t, bound(t, cur), ps[0].lo, "the current month is partitioned again, empty")
+	assert.Equal(t, bound(t, cur), ps[0].lo, "the current month's partition stays")
 	assert.Equal(t, bound(t, cur.AddDate(0, 4, 0)), contiguous(t, ps))
 	for _, p := range ps {
 		assert.NotEqual(t, "event_log_history", p.name)
@@ -337,10 +340,16 @@ func TestPurgeBeforeDropsWholePartitions(t *testing.T) {
 	again := execAt(t, s, time.Now(), 5)
 	assert.Equal(t, int64(5), countEvents(t, pool, name, again))
 
-	// Nothing left to drop: a second purge drops and deletes nothing.
-	n, err = s.Executions().PurgeBefore(ctx, cur)
+	// Nothing left to drop or delete: a second purge, even to a time
+	// ahead, drops no partition (the current one stays) and deletes only
+	// what was written since.
+	n, err = s.Executions().PurgeBefore(ctx, cur.AddDate(0, 1, 10))
+	require.NoError(t, err)
+	assert.Equal(t, noetl.PurgeCounts{Workload: 1, EventLog: 5}, n)
+	n, err = s.Executions().PurgeBefore(ctx, cur.AddDate(0, 1, 10))
 	require.NoError(t, err)
 	assert.Equal(t, noetl.PurgeCounts{}, n)
+	assert.Equal(t, ps, partitions(t, pool, name))
 }
 
 // Inside a transaction PurgeBefore drops no partition: it deletes row by

@@ -40,9 +40,10 @@
 // foreign key; concurrent Maintain calls queue on an advisory lock. There is
 // no default partition: an event whose execution id no partition holds is
 // refused with noetl.ErrInvalid. Executions().PurgeBefore detaches each
-// partition that lies wholly before its time with DETACH PARTITION ...
-// CONCURRENTLY and drops it, then deletes the rows left before that time in
-// batches.
+// partition that lies wholly before its time, and before the current
+// period, with DETACH PARTITION ... CONCURRENTLY and drops it, then deletes
+// the rows left before that time in batches (the current period's
+// partition is never dropped, so its writers never miss it).
 //
 // A database migrated before 0004 keeps its rows: the old table is
 // attached, as it is, as the partition event_log_history of every id
