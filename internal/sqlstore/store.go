@@ -42,8 +42,9 @@ type Partitioner interface {
 	// run concurrently and repeatedly.
 	Maintain(ctx context.Context) error
 	// DropBefore detaches and drops every partition whose rows all have
-	// execution ids below bound, and returns how many it dropped. It runs
-	// outside any transaction.
+	// execution ids below bound (never the current period's, which writers
+	// need), and returns how many it dropped. It runs outside any
+	// transaction.
 	DropBefore(ctx context.Context, bound int64) (int64, error)
 }
 
@@ -122,13 +123,14 @@ func (s *Store) Querier() Querier {
 	return s.cfg.DB
 }
 
-// Maintain implements noetl.Store: the backend's Partitioner, if any.
+// Maintain implements noetl.Store: the backend's Partitioner, if any. A
+// closed store refuses it on every engine, whether or not it has work.
 func (s *Store) Maintain(ctx context.Context) error {
-	if s.cfg.Partitions == nil {
-		return nil
-	}
 	if s.closing != nil && s.closing.closed.Load() {
 		return errClosed
+	}
+	if s.cfg.Partitions == nil {
+		return nil
 	}
 	return s.cfg.Partitions.Maintain(ctx)
 }

@@ -110,6 +110,11 @@ func testErrorSentinels(t *testing.T, h Harness) {
 		err := s.InTx(ctx(t), func(context.Context, noetl.Store) error { return nil })
 		require.ErrorIs(t, err, noetl.ErrClosed)
 	})
+	t.Run("MaintainOnAClosedStoreFailsWithErrClosed", func(t *testing.T) {
+		s := h.New(t)
+		require.NoError(t, s.Close())
+		require.ErrorIs(t, s.Maintain(ctx(t)), noetl.ErrClosed)
+	})
 	t.Run("DuplicateUsernameAndEmailNameTheirField", func(t *testing.T) {
 		s := h.New(t)
 		newProfile(t, s, "ann")
