@@ -102,13 +102,6 @@ func (b base) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Ro
 	return row{r: b.q.QueryRow(ctx, sql, args...), b: b, ctx: ctx, sql: sql, start: start}
 }
 
-func (b base) copyFrom(ctx context.Context, table string, columns []string, rs [][]any) (int64, error) {
-	start := time.Now()
-	n, err := b.q.(sqlstore.Copier).CopyFrom(ctx, table, columns, rs)
-	b.report(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+")", start, n, err)
-	return n, err
-}
-
 func (b base) copyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
 	start := time.Now()
 	n, err := b.q.(sqlstore.Copier).CopyBinary(ctx, table, columns, data)
@@ -220,10 +213,6 @@ func (d dbW) Begin(ctx context.Context) (sqlstore.Tx, error) {
 
 type dbC struct{ dbW }
 
-func (d dbC) CopyFrom(ctx context.Context, table string, columns []string, rs [][]any) (int64, error) {
-	return d.copyFrom(ctx, table, columns, rs)
-}
-
 func (d dbC) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
 	return d.copyBinary(ctx, table, columns, data)
 }
@@ -235,10 +224,6 @@ func (d dbP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 }
 
 type dbCP struct{ dbW }
-
-func (d dbCP) CopyFrom(ctx context.Context, table string, columns []string, rs [][]any) (int64, error) {
-	return d.copyFrom(ctx, table, columns, rs)
-}
 
 func (d dbCP) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
 	return d.copyBinary(ctx, table, columns, data)
@@ -259,10 +244,6 @@ func (t txW) Rollback(ctx context.Context) error { return t.control(ctx, "ROLLBA
 
 type txC struct{ txW }
 
-func (t txC) CopyFrom(ctx context.Context, table string, columns []string, rs [][]any) (int64, error) {
-	return t.copyFrom(ctx, table, columns, rs)
-}
-
 func (t txC) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
 	return t.copyBinary(ctx, table, columns, data)
 }
@@ -274,10 +255,6 @@ func (t txP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 }
 
 type txCP struct{ txW }
-
-func (t txCP) CopyFrom(ctx context.Context, table string, columns []string, rs [][]any) (int64, error) {
-	return t.copyFrom(ctx, table, columns, rs)
-}
 
 func (t txCP) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
 	return t.copyBinary(ctx, table, columns, data)

@@ -52,11 +52,9 @@ type Tx interface {
 // repository uses it when the Querier has it and falls back to prepared
 // single-row inserts otherwise.
 type Copier interface {
-	// CopyFrom writes rows into table's columns and returns how many it wrote.
-	// table is the bare table name; the adapter qualifies it.
-	CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error)
 	// CopyBinary writes rows already in PostgreSQL's binary COPY format
 	// (package pgcopy) into table's columns and returns how many it wrote.
+	// table is the bare table name; the adapter qualifies it.
 	CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error)
 }
 

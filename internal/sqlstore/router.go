@@ -50,13 +50,20 @@ var errClosed = &noetl.Error{Kind: noetl.ErrClosed, Msg: "the store is closed"}
 // backend left the caller's pool or *sql.DB open.
 type closedQuerier struct{}
 
+// A closed store's querier has every capability a DB may have, so the
+// routers refuse with errClosed rather than errNoCapability.
+var (
+	_ Copier   = closedQuerier{}
+	_ Preparer = closedQuerier{}
+)
+
 func (closedQuerier) Exec(context.Context, string, ...any) (int64, error) { return 0, errClosed }
 
 func (closedQuerier) Query(context.Context, string, ...any) (Rows, error) { return nil, errClosed }
 
 func (closedQuerier) QueryRow(context.Context, string, ...any) Row { return errRow{errClosed} }
 
-func (closedQuerier) CopyFrom(context.Context, string, []string, [][]any) (int64, error) {
+func (closedQuerier) CopyBinary(context.Context, string, []string, []byte) (int64, error) {
 	return 0, errClosed
 }
 
@@ -84,15 +91,6 @@ func (r router) QueryRow(ctx context.Context, sql string, args ...any) Row {
 var errNoCapability = errors.New("sqlstore: the transaction's querier lacks the DB's bulk capability")
 
 type copyRouter struct{ router }
-
-// CopyFrom implements Copier.
-func (r copyRouter) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
-	c, ok := r.on(ctx).(Copier)
-	if !ok {
-		return 0, errNoCapability
-	}
-	return c.CopyFrom(ctx, table, columns, rows)
-}
 
 // CopyBinary implements Copier.
 func (r copyRouter) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {

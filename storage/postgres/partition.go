@@ -237,11 +237,11 @@ func (p *partitioner) missing(parts []partition) []piece {
 	for i := 0; i <= p.ahead; i++ {
 		end = p.period.next(end)
 	}
-	from, to := idAt(cur), idAt(end)
+	curID, to := idAt(cur), idAt(end)
+	from := curID
 	if len(parts) > 0 && parts[0].lo < from {
 		from = parts[0].lo
 	}
-	from0 := idAt(cur)
 	taken := map[string]bool{}
 	for _, v := range parts {
 		taken[v.name] = true
@@ -263,11 +263,11 @@ func (p *partitioner) missing(parts []partition) []piece {
 	}
 	var out []piece
 	gap := func(lo, hi int64) {
-		if lo < from0 {
+		if lo < curID {
 			// Below the current period a gap is one partition, however
 			// long: the store was not maintained for a while.
-			out = append(out, piece{name: name(timeOf(lo)), lo: lo, hi: min(hi, from0)})
-			lo = min(hi, from0)
+			out = append(out, piece{name: name(timeOf(lo)), lo: lo, hi: min(hi, curID)})
+			lo = min(hi, curID)
 		}
 		for lo < hi {
 			t := timeOf(lo)
@@ -351,10 +351,10 @@ func (p *partitioner) open(ctx context.Context, log *slog.Logger) error {
 	if err == nil {
 		return nil
 	}
-	parts, lerr := p.list(ctx, p.pool)
+	parts, _ := p.list(ctx, p.pool) // none when it fails too: then Open fails
 	now := idAt(p.now())
 	for _, v := range parts {
-		if lerr == nil && v.lo <= now && now < v.hi {
+		if v.lo <= now && now < v.hi {
 			if log != nil {
 				log.Warn("noetl maintain", "error", err)
 			}

@@ -20,7 +20,6 @@ type pgxQuerier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
 // conn adapts pgx to sqlstore's seam; pgx prepares and caches statements by
@@ -44,11 +43,6 @@ func (c conn) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows
 
 func (c conn) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
 	return c.q.QueryRow(ctx, sql, args...)
-}
-
-// CopyFrom implements sqlstore.Copier with PostgreSQL COPY.
-func (c conn) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
-	return c.q.CopyFrom(ctx, pgx.Identifier{c.schema, table}, columns, pgx.CopyFromRows(rows))
 }
 
 // CopyBinary implements sqlstore.Copier: COPY ... FROM STDIN in binary
@@ -108,11 +102,6 @@ func (p poolQ) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.R
 		return p.replicas.replicaQueryRow(ctx, r, p.q, sql, args)
 	}
 	return p.conn().QueryRow(ctx, sql, args...)
-}
-
-// CopyFrom implements sqlstore.Copier.
-func (p poolQ) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
-	return p.conn().CopyFrom(ctx, table, columns, rows)
 }
 
 // CopyBinary implements sqlstore.Copier.
@@ -226,24 +215,14 @@ func (g guardedTx) QueryRow(ctx context.Context, sql string, args ...any) sqlsto
 	return guardedRow{row: br.QueryRow(), g: g, ctx: ctx, br: br}
 }
 
-// CopyFrom implements sqlstore.Copier: COPY cannot be pipelined with a
+// CopyBinary implements sqlstore.Copier: COPY cannot be pipelined with a
 // savepoint, so it pays the two extra round trips (a bulk write amortises
 // them).
-func (g guardedTx) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
-	return g.guardCopy(ctx, func() (int64, error) { return g.txQ.CopyFrom(ctx, table, columns, rows) })
-}
-
-// CopyBinary implements sqlstore.Copier, guarded as CopyFrom.
 func (g guardedTx) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
-	return g.guardCopy(ctx, func() (int64, error) { return g.txQ.CopyBinary(ctx, table, columns, data) })
-}
-
-// guardCopy runs a COPY under the statement savepoint.
-func (g guardedTx) guardCopy(ctx context.Context, copy func() (int64, error)) (int64, error) {
 	if _, err := g.tx.Exec(ctx, stmtSavepoint); err != nil {
 		return 0, err
 	}
-	n, err := copy()
+	n, err := g.txQ.CopyBinary(ctx, table, columns, data)
 	if err == nil {
 		_, err = g.tx.Exec(ctx, stmtRelease)
 	}
