@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,34 @@ func testMessageBatch(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		assert.Equal(t, "assistant", *stored.Role)
 		assert.JSONEq(t, `{"n": 2}`, string(stored.Metadata))
+	})
+	t.Run("BatchKeepsQuotesAndSeparatorsInContentAndMetadata", func(t *testing.T) {
+		s := h.New(t)
+		c := newConvo(t, s)
+		// More rows than one statement of a batch writes.
+		in := batchOf(c.chat.ID, 700, c.ann)
+		for i := range in {
+			in[i].Content = trickyText[i%len(trickyText)]
+			if strings.TrimSpace(in[i].Content) == "" {
+				in[i].Content += "." // content is never blank
+			}
+			in[i].Metadata = trickyJSON[i%len(trickyJSON)]
+		}
+		got, err := s.Messages().PostBatch(ctx(t), in)
+		require.NoError(t, err)
+		listed := allPages(t, func(after string) (noetl.Page[noetl.Message], error) {
+			return s.Messages().List(ctx(t), c.ann.ID, c.chat.ID, noetl.MessageQuery{Order: noetl.OldestFirst, Limit: noetl.MaxLimit, After: after})
+		})
+		require.Len(t, listed, len(in))
+		for i := range in {
+			require.Equal(t, got[i].ID, listed[i].ID)
+			require.Equal(t, in[i].Content, listed[i].Content, "content of message %d", i)
+			if len(in[i].Metadata) == 0 {
+				require.Empty(t, listed[i].Metadata, "metadata of message %d", i)
+			} else {
+				require.JSONEq(t, string(in[i].Metadata), string(listed[i].Metadata), "metadata of message %d", i)
+			}
+		}
 	})
 	t.Run("BatchOverTwoChatsListsEachChatInSliceOrder", func(t *testing.T) {
 		s := h.New(t)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,28 @@ func eventIDs(events []noetl.Event) []snowflake.ID {
 		ids[i] = e.EventID
 	}
 	return ids
+}
+
+// trickyText are texts that would end, comment out or break a statement
+// they were written into, and texts easily mistaken for NULL or lost.
+var trickyText = []string{
+	"", "'", "''", "it's", "'); DROP TABLE event_log; --", `\`, `\'`, `"quoted"`, "?", "?1", "$1", ":name",
+	"@x", "-- comment", "/* comment", "*/", ";", "tab\tnew\nline\r", "é 漢字 🙂", "\u2028\u2029", "NULL", "null",
+	"x'00'", "X'41'", "0x41", "1e999", "-0", strings.Repeat("'", 1000), strings.Repeat("ab'", 5000),
+}
+
+// trickyDurations are durations whose decimal forms are long, tiny, whole
+// or at the bounds.
+var trickyDurations = []float64{0, 5e-324, 2.2250738585072014e-308, 0.1, 1.0 / 3, 2, 1e12, 999999999999.9999,
+	123456.78901234567, math.Nextafter(1, 2), 1e-7, 7e22 / 1e11}
+
+// trickyIndexes are current indexes at and near the bounds.
+var trickyIndexes = []int{0, 1, 255, 256, 65536, noetl.MaxCurrentIndex - 1, noetl.MaxCurrentIndex}
+
+// trickyJSON are JSON values with quotes, escapes and separators inside.
+var trickyJSON = []json.RawMessage{
+	nil, json.RawMessage(`"it's"`), json.RawMessage(`{"q":"'); DROP TABLE x; --","b":"\\","u":"\u0027\u00e9"}`),
+	json.RawMessage(`[1,2.5,-0.125,1e300,"?",null,true]`), json.RawMessage(`{}`), json.RawMessage(`"🙂\n"`),
 }
 
 // fullEvent sets every column of event_log.
@@ -210,6 +233,35 @@ func testEvents(t *testing.T, h Harness) {
 			got, err := s.Events().Get(ctx(t), exec, e.EventID)
 			require.NoError(t, err)
 			assertEventEqual(t, e, got)
+		}
+	})
+	t.Run("BatchKeepsQuotesSeparatorsAndExtremeNumbersInEveryRow", func(t *testing.T) {
+		s := h.New(t)
+		exec := newWorkload(t, s)
+		// More rows than one statement of a batch writes, each text field
+		// holding a value that would end or break a statement written out.
+		batch := make([]noetl.Event, 700)
+		for i := range batch {
+			text := func(k int) *string { return ptr(trickyText[(i+k)%len(trickyText)]) }
+			batch[i] = noetl.Event{
+				ExecutionID: exec, EventType: text(0), NodeID: text(1), NodeName: text(2), NodeType: text(3),
+				Status: text(4), Error: text(5), LoopID: text(6), LoopName: text(7), Iterator: text(8), Items: text(9),
+				CurrentItem: text(10), WorkerID: text(11), DistributedState: text(12), ContextKey: text(13),
+				ContextValue: text(14), StackTrace: text(15),
+				Duration:     ptr(trickyDurations[i%len(trickyDurations)]),
+				CurrentIndex: ptr(trickyIndexes[i%len(trickyIndexes)]),
+				InputContext: trickyJSON[i%len(trickyJSON)], OutputResult: trickyJSON[(i+1)%len(trickyJSON)],
+				Metadata: trickyJSON[(i+2)%len(trickyJSON)], TraceComponent: trickyJSON[(i+3)%len(trickyJSON)],
+			}
+		}
+		require.NoError(t, s.Events().AppendBatch(ctx(t), batch))
+		got := allPages(t, func(after string) (noetl.Page[noetl.Event], error) {
+			return s.Events().List(ctx(t), exec, noetl.EventQuery{Limit: noetl.MaxLimit, After: after})
+		})
+		require.Len(t, got, len(batch))
+		for i := range batch {
+			assertEventEqual(t, batch[i], got[i])
+			require.Equal(t, math.Float64bits(*batch[i].Duration), math.Float64bits(*got[i].Duration), "duration %v of event %d", *batch[i].Duration, i)
 		}
 	})
 	t.Run("BatchSpanningExecutions", func(t *testing.T) {

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -316,6 +317,30 @@ func testObserve(t *testing.T, h Harness) {
 		p, err := s.Events().List(ctx(t), exec, noetl.EventQuery{Limit: noetl.MaxLimit})
 		require.NoError(t, err)
 		require.Len(t, p.Items, 100)
+	})
+
+	t.Run("hook/a batch's values never reach the statements reported", func(t *testing.T) {
+		s, rec := hooked(t)
+		exec := newWorkload(t, s)
+		const marker = "do-not-log-7f3a"
+		evs := make([]noetl.Event, 100)
+		for i := range evs {
+			evs[i] = noetl.Event{ExecutionID: exec, Error: ptr(marker), InputContext: json.RawMessage(`{"k":"` + marker + `"}`)}
+		}
+		c := newConvo(t, s)
+		msgs := batchOf(c.chat.ID, 100, c.ann)
+		for i := range msgs {
+			msgs[i].Content = marker
+		}
+		rec.take()
+		require.NoError(t, s.Events().AppendBatch(ctx(t), evs))
+		_, err := s.Messages().PostBatch(ctx(t), msgs)
+		require.NoError(t, err)
+		_, stmts := rec.take()
+		require.NotEmpty(t, stmts)
+		for _, st := range stmts {
+			require.NotContains(t, st.SQL, marker)
+		}
 	})
 
 	t.Run("logger/debug writes one record per statement", func(t *testing.T) {
