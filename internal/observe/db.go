@@ -117,6 +117,14 @@ func (b base) prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	return stmt{st: st, b: b, sql: sql}, nil
 }
 
+// execOnce reports a statement whose text carries its values by its shape.
+func (b base) execOnce(ctx context.Context, shape, sql string) (int64, error) {
+	start := time.Now()
+	n, err := b.q.(sqlstore.Preparer).ExecOnce(ctx, shape, sql)
+	b.report(ctx, shape, start, n, err)
+	return n, err
+}
+
 // Retried implements sqlstore.RetryReporter.
 func (b base) Retried(ctx context.Context, attempt int, err error) {
 	b.h.OnRetry(ctx, trace.Retry{Op: trace.Op(ctx), Attempt: attempt, Err: err})
@@ -223,6 +231,10 @@ func (d dbP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	return d.prepare(ctx, sql)
 }
 
+func (d dbP) ExecOnce(ctx context.Context, shape, sql string) (int64, error) {
+	return d.execOnce(ctx, shape, sql)
+}
+
 type dbCP struct{ dbW }
 
 func (d dbCP) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
@@ -231,6 +243,10 @@ func (d dbCP) CopyBinary(ctx context.Context, table string, columns []string, da
 
 func (d dbCP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	return d.prepare(ctx, sql)
+}
+
+func (d dbCP) ExecOnce(ctx context.Context, shape, sql string) (int64, error) {
+	return d.execOnce(ctx, shape, sql)
 }
 
 type txW struct {
@@ -254,6 +270,10 @@ func (t txP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	return t.prepare(ctx, sql)
 }
 
+func (t txP) ExecOnce(ctx context.Context, shape, sql string) (int64, error) {
+	return t.execOnce(ctx, shape, sql)
+}
+
 type txCP struct{ txW }
 
 func (t txCP) CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error) {
@@ -262,6 +282,10 @@ func (t txCP) CopyBinary(ctx context.Context, table string, columns []string, da
 
 func (t txCP) Prepare(ctx context.Context, sql string) (sqlstore.Stmt, error) {
 	return t.prepare(ctx, sql)
+}
+
+func (t txCP) ExecOnce(ctx context.Context, shape, sql string) (int64, error) {
+	return t.execOnce(ctx, shape, sql)
 }
 
 // guarded returns the reporting view of the transaction's guarded view.

@@ -14,6 +14,7 @@
 package sqlitelit
 
 import (
+	"bytes"
 	"encoding/hex"
 	"math"
 	"strconv"
@@ -111,24 +112,35 @@ func (w *Writer) Float(v float64) {
 // blob cast to text.
 func (w *Writer) Text(s string) {
 	w.sep()
-	if strings.IndexByte(s, 0) >= 0 {
-		w.buf = append(w.buf, "CAST(X'"...)
-		w.buf = hex.AppendEncode(w.buf, []byte(s))
-		w.buf = append(w.buf, "' AS TEXT)"...)
-		return
+	w.buf = appendText(w.buf, s, strings.IndexByte)
+}
+
+// TextBytes writes b as Text writes a string (JSON text, for one), without
+// converting it to a string first.
+func (w *Writer) TextBytes(b []byte) {
+	w.sep()
+	w.buf = appendText(w.buf, b, bytes.IndexByte)
+}
+
+// appendText appends s as a string literal; index is IndexByte for S.
+func appendText[S ~string | ~[]byte](buf []byte, s S, index func(S, byte) int) []byte {
+	if index(s, 0) >= 0 {
+		buf = append(buf, "CAST(X'"...)
+		buf = hex.AppendEncode(buf, []byte(s))
+		return append(buf, "' AS TEXT)"...)
 	}
-	w.buf = append(w.buf, '\'')
+	buf = append(buf, '\'')
 	for {
-		i := strings.IndexByte(s, '\'')
+		i := index(s, '\'')
 		if i < 0 {
 			break
 		}
-		w.buf = append(w.buf, s[:i+1]...)
-		w.buf = append(w.buf, '\'')
+		buf = append(buf, s[:i+1]...)
+		buf = append(buf, '\'')
 		s = s[i+1:]
 	}
-	w.buf = append(w.buf, s...)
-	w.buf = append(w.buf, '\'')
+	buf = append(buf, s...)
+	return append(buf, '\'')
 }
 
 // SQL ends the last row and returns the statement, with tail (such as an

@@ -21,17 +21,17 @@ func TestStatementText(t *testing.T) {
 	w.Row()
 	w.Float(2)
 	w.Float(0.1)
-	w.Text("a\x00'b")
+	w.TextBytes([]byte("a\x00'b"))
 	require.Equal(t, 2, w.Rows())
 	want := `INSERT INTO t (a, b, c) VALUES (-7, 'it''s', NULL), (2.0, 0.1, CAST(X'61002762' AS TEXT)) ON CONFLICT DO NOTHING`
 	require.Equal(t, want, w.SQL(" ON CONFLICT DO NOTHING"))
 	require.Equal(t, want, w.SQL(" ON CONFLICT DO NOTHING"), "SQL leaves the rows open for more")
 	w.Row()
 	w.Int(1)
-	w.Text("")
+	w.TextBytes([]byte("it's"))
 	w.Float(math.Inf(-1))
 	require.Equal(t, 3, w.Rows())
-	require.True(t, strings.HasSuffix(w.SQL(""), `(2.0, 0.1, CAST(X'61002762' AS TEXT)), (1, '', -9e999)`))
+	require.True(t, strings.HasSuffix(w.SQL(""), `(2.0, 0.1, CAST(X'61002762' AS TEXT)), (1, 'it''s', -9e999)`))
 	w.Reset()
 	require.Zero(t, w.Rows())
 	w.Row()
@@ -135,4 +135,15 @@ func FuzzFloat(f *testing.F) {
 	}
 	db := openDB(f)
 	f.Fuzz(func(t *testing.T, bits uint64) { roundTrip(t, db, []any{math.Float64frombits(bits)}) })
+}
+
+func TestTextBytesWritesAsText(t *testing.T) {
+	for _, s := range []string{"", "'", "a''b'", "\x00", "x\x00'", "é 🙂", "\xff"} {
+		a, b := New("", 0), New("", 0)
+		a.Row()
+		a.Text(s)
+		b.Row()
+		b.TextBytes([]byte(s))
+		require.Equal(t, a.SQL(""), b.SQL(""), "%q", s)
+	}
 }

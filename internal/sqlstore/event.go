@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/noetl/noetldb/internal/pgcopy"
+	"github.com/noetl/noetldb/internal/sqlitelit"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -104,18 +105,6 @@ func eventInsert() string {
 	return "INSERT INTO {event_log} (" + eventSeqCols + ") VALUES " + In(len(eventColumns)+1)
 }
 
-// eventsPerStmt is how many events one prepared multi-row insert writes
-// (64 x 28 = 1,792 parameters, under SQLite's 32,766). Measured on SQLite
-// (a WAL file) with a 10,000-event batch: one row per statement ~78,000
-// events/s, 64 rows per statement ~110,000 (16 and 256 were no better).
-const eventsPerStmt = 64
-
-// eventInsertMulti inserts eventsPerStmt events with their seqs.
-func eventInsertMulti() string {
-	row := In(len(eventColumns) + 1)
-	return "INSERT INTO {event_log} (" + eventSeqCols + ") VALUES " + strings.Repeat(row+", ", eventsPerStmt-1) + row
-}
-
 func scanEvent(r Row) (noetl.Event, error) {
 	var v noetl.Event
 	err := scanEventInto(r, &v)
@@ -187,6 +176,47 @@ func (d *Dialect) eventArgs(dst []any, e *noetl.Event) []any {
 		strArg(e.LoopID), strArg(e.LoopName), strArg(e.Iterator), strArg(e.Items), intArg(e.CurrentIndex),
 		strArg(e.CurrentItem), strArg(e.WorkerID), strArg(e.DistributedState), strArg(e.ContextKey),
 		strArg(e.ContextValue), d.JSON(e.TraceComponent), strArg(e.StackTrace))
+}
+
+// eventLiterals writes e and its seq as SQLite literals, in the order and
+// representation of eventArgs (times as Unix microseconds, JSON as text).
+func eventLiterals(w *sqlitelit.Writer, e *noetl.Event, seq int64) {
+	w.Int(int64(e.ExecutionID))
+	w.Int(int64(e.EventID))
+	litID(w, e.ParentEventID)
+	litID(w, e.ParentExecutionID)
+	w.Int(e.Timestamp.UnixMicro())
+	litText(w, e.EventType)
+	litText(w, e.NodeID)
+	litText(w, e.NodeName)
+	litText(w, e.NodeType)
+	litText(w, e.Status)
+	if e.Duration == nil {
+		w.Null()
+	} else {
+		w.Float(*e.Duration)
+	}
+	litJSON(w, e.InputContext)
+	litJSON(w, e.OutputResult)
+	litJSON(w, e.Metadata)
+	litText(w, e.Error)
+	litText(w, e.LoopID)
+	litText(w, e.LoopName)
+	litText(w, e.Iterator)
+	litText(w, e.Items)
+	if e.CurrentIndex == nil {
+		w.Null()
+	} else {
+		w.Int(int64(*e.CurrentIndex))
+	}
+	litText(w, e.CurrentItem)
+	litText(w, e.WorkerID)
+	litText(w, e.DistributedState)
+	litText(w, e.ContextKey)
+	litText(w, e.ContextValue)
+	litJSON(w, e.TraceComponent)
+	litText(w, e.StackTrace)
+	w.Int(seq)
 }
 
 // eventsCopy encodes events, each with its seq, as the binary COPY data of
@@ -601,41 +631,12 @@ func (ts *Store) writeEvents(ctx context.Context, events []noetl.Event, seqs []i
 		_, err := c.CopyBinary(ctx, "event_log", eventSeqColumns, eventsCopy(events, seqs))
 		return err
 	}
-	insert := d.SQL("event.insert", eventInsert)
-	args := make([]any, 0, eventsPerStmt*(len(eventColumns)+1))
-	if p, ok := ts.q.(Preparer); ok {
-		if len(events) >= eventsPerStmt {
-			st, err := p.Prepare(ctx, d.SQL("event.insert.multi", eventInsertMulti))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for len(events) >= eventsPerStmt {
-				args = args[:0]
-				for i := range eventsPerStmt {
-					args = append(d.eventArgs(args, &events[i]), seqs[i])
-				}
-				if err := st.Exec(ctx, args...); err != nil {
-					return err
-				}
-				events, seqs = events[eventsPerStmt:], seqs[eventsPerStmt:]
-			}
-		}
-		if len(events) == 0 {
-			return nil
-		}
-		st, err := p.Prepare(ctx, insert)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for i := range events {
-			if err := st.Exec(ctx, append(d.eventArgs(args[:0], &events[i]), seqs[i])...); err != nil {
-				return err
-			}
-		}
-		return nil
+	if p, ok := ts.q.(Preparer); ok && !d.Postgres() {
+		head := d.SQL("event.insert.literals", func() string { return "INSERT INTO {event_log} (" + eventSeqCols + ") VALUES " })
+		return execLiterals(ctx, p, head, len(events), func(w *sqlitelit.Writer, i int) { eventLiterals(w, &events[i], seqs[i]) })
 	}
+	insert := d.SQL("event.insert", eventInsert)
+	args := make([]any, 0, len(eventColumns)+1)
 	for i := range events {
 		if _, err := ts.q.Exec(ctx, insert, append(d.eventArgs(args[:0], &events[i]), seqs[i])...); err != nil {
 			return err

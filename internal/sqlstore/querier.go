@@ -58,16 +58,26 @@ type Copier interface {
 	CopyBinary(ctx context.Context, table string, columns []string, data []byte) (int64, error)
 }
 
-// Preparer is the optional explicit-prepare path of a Querier (database/sql
-// on SQLite, where a statement run without preparing is parsed again on
-// every call). A repository that runs one statement many times in a row,
-// such as a batch insert inside a transaction, prepares it once. Measured
-// with a 10,000-event batch on a SQLite file: ~40,000 events/s unprepared
-// inside the transaction, ~110,000 prepared (64 rows per statement).
+// Preparer is the optional control over preparing of a Querier
+// (database/sql on SQLite, where a statement run without preparing is
+// parsed again on every call, and a Querier's Exec prepares and caches each
+// text it meets):
+//
+//   - Prepare, for a statement a repository runs many times in a row, such
+//     as a message batch's multi-row insert. Measured with a 10,000-event
+//     batch on a SQLite file: ~40,000 events/s unprepared inside the
+//     transaction, ~110,000 prepared (64 rows per statement).
+//   - ExecOnce, for a statement run once whose text carries its values as
+//     literals (package sqlitelit), such as an event batch's inserts:
+//     preparing or caching a text never seen again costs without return.
 type Preparer interface {
 	// Prepare prepares sql on the querier's connection (the transaction's,
 	// inside one).
 	Prepare(ctx context.Context, sql string) (Stmt, error)
+	// ExecOnce runs sql once, neither prepared nor cached, and returns the
+	// rows it affected. sql carries its values, so it is never reported or
+	// logged: trace hooks see shape, the statement with its values elided.
+	ExecOnce(ctx context.Context, shape, sql string) (int64, error)
 }
 
 // Stmt is a statement prepared by a Preparer. Close it when done.

@@ -69,6 +69,8 @@ func (closedQuerier) CopyBinary(context.Context, string, []string, []byte) (int6
 
 func (closedQuerier) Prepare(context.Context, string) (Stmt, error) { return nil, errClosed }
 
+func (closedQuerier) ExecOnce(context.Context, string, string) (int64, error) { return 0, errClosed }
+
 // errRow is a Row whose Scan returns err.
 type errRow struct{ err error }
 
@@ -110,6 +112,15 @@ func (r prepareRouter) Prepare(ctx context.Context, sql string) (Stmt, error) {
 		return nil, errNoCapability
 	}
 	return p.Prepare(ctx, sql)
+}
+
+// ExecOnce implements Preparer.
+func (r prepareRouter) ExecOnce(ctx context.Context, shape, sql string) (int64, error) {
+	p, ok := r.on(ctx).(Preparer)
+	if !ok {
+		return 0, errNoCapability
+	}
+	return p.ExecOnce(ctx, shape, sql)
 }
 
 var (

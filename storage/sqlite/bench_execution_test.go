@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/noetl/noetldb/internal/benchcpu"
+	"github.com/noetl/noetldb/internal/sqlitelit"
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -135,8 +136,9 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			for i := range batch {
 				batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
 			}
-			// The store's SQL: 64 rows per prepared statement, then one
-			// row per statement for the rest.
+			// database/sql's usual batch: 64 rows per prepared statement,
+			// then one row per statement for the rest. (The store writes
+			// literals instead; raw-literals runs its statements.)
 			tx, err := db.BeginTx(ctx, nil)
 			require.NoError(b, err)
 			multi, err := tx.PrepareContext(ctx, rawEventInsertMulti)
@@ -163,6 +165,68 @@ func BenchmarkEventBatch10k(b *testing.B) {
 				}
 			}
 			require.NoError(b, st.Close())
+			require.NoError(b, tx.Commit())
+		}
+		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("raw-literals", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := benchcpu.Start(b)
+		defer cpu.Report()
+		head := "INSERT INTO event_log (" + strings.Join(rawEventCols, ", ") + ") VALUES "
+		for b.Loop() {
+			cpu.Stop()
+			fresh()
+			cpu.Resume()
+			first, err := s.IDs().Block(eventBatchSize)
+			require.NoError(b, err)
+			now := time.Now()
+			for i := range batch {
+				batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
+			}
+			// The store's statements: 500 rows of literals each, run
+			// unprepared, typicalEvent's columns written as rawEventArgs
+			// binds them.
+			tx, err := db.BeginTx(ctx, nil)
+			require.NoError(b, err)
+			w := sqlitelit.New(head, 256<<10)
+			for rest := batch; len(rest) > 0; {
+				n := min(500, len(rest))
+				w.Reset()
+				for i := range n {
+					e := &rest[i]
+					rawSeq++
+					w.Row()
+					w.Int(int64(e.ExecutionID))
+					w.Int(int64(e.EventID))
+					w.Null()
+					w.Null()
+					w.Int(e.Timestamp.UnixMicro())
+					for _, v := range []*string{e.EventType, e.NodeID, e.NodeName, e.NodeType, e.Status} {
+						w.Text(*v)
+					}
+					w.Float(*e.Duration)
+					w.TextBytes(e.InputContext)
+					w.Null()
+					w.TextBytes(e.Metadata)
+					w.Null()
+					w.Text(*e.LoopID)
+					w.Null()
+					w.Null()
+					w.Null()
+					w.Int(int64(*e.CurrentIndex))
+					w.Null()
+					w.Text(*e.WorkerID)
+					for range 5 {
+						w.Null()
+					}
+					w.Int(rawSeq)
+				}
+				if _, err := tx.ExecContext(ctx, w.SQL("")); err != nil {
+					b.Fatal(err)
+				}
+				rest = rest[n:]
+			}
 			require.NoError(b, tx.Commit())
 		}
 		b.ReportMetric(float64(b.N*eventBatchSize)/b.Elapsed().Seconds(), "events/s")

@@ -378,6 +378,20 @@ func (w *writer) exec(ctx context.Context, query string, args ...any) (int64, er
 	return res.RowsAffected()
 }
 
+// execOnce runs query, which has no parameters, unprepared: it is never
+// cached.
+func (w *writer) execOnce(ctx context.Context, query string) (int64, error) {
+	c, err := w.connection(ctx)
+	if err != nil {
+		return 0, withCtx(ctx, err)
+	}
+	res, err := c.ExecContext(ctx, query)
+	if err != nil {
+		return 0, withCtx(ctx, w.check(err))
+	}
+	return res.RowsAffected()
+}
+
 func (w *writer) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	native(args)
 	st, c, err := w.prepared(ctx, query)
@@ -649,6 +663,28 @@ func (c conn) Prepare(ctx context.Context, query string) (sqlstore.Stmt, error) 
 	return execStmt{c, query}, nil
 }
 
+// ExecOnce implements sqlstore.Preparer: sql runs unprepared, inside a
+// caller's transaction on it, on the store under the write lock.
+func (c conn) ExecOnce(ctx context.Context, _, query string) (int64, error) {
+	if c.tx != nil {
+		res, err := c.tx.ExecContext(ctx, query)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	if err := c.q.lockWrite(ctx); err != nil {
+		return 0, err
+	}
+	defer c.q.gate.unlock()
+	var n int64
+	err := c.q.w.retry(ctx, func() (err error) {
+		n, err = c.q.w.execOnce(ctx, query)
+		return err
+	})
+	return n, err
+}
+
 // pool is the store's side outside a transaction: a conn that can begin one.
 type pool struct{ conn }
 
@@ -768,6 +804,15 @@ func (t *writeTx) Prepare(_ context.Context, query string) (sqlstore.Stmt, error
 	return execStmt{t, query}, nil
 }
 
+// ExecOnce implements sqlstore.Preparer on the write connection, unprepared.
+func (t *writeTx) ExecOnce(ctx context.Context, _, query string) (int64, error) {
+	if err := t.usable(); err != nil {
+		return 0, err
+	}
+	n, err := t.q.w.execOnce(ctx, query)
+	return n, t.after(ctx, err)
+}
+
 // Commit commits unless ctx has ended (then it rolls back and returns ctx's
 // error). A COMMIT that fails, or that ctx interrupts, is followed by a
 // ROLLBACK, and its error wraps ctx's when ctx ended.
@@ -849,3 +894,10 @@ func (s stmt) Exec(ctx context.Context, args ...any) error {
 }
 
 func (s stmt) Close() error { return s.st.Close() }
+
+// Every side of the store has both ways of running a batch's statements.
+var (
+	_ sqlstore.Preparer = pool{}
+	_ sqlstore.Preparer = (*writeTx)(nil)
+	_ sqlstore.Preparer = txConn{}
+)

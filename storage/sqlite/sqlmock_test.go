@@ -96,3 +96,20 @@ func TestEveryMethodWrapsAnUnknownDriverFailure(t *testing.T) {
 	require.Greater(t, n, 100)
 	require.GreaterOrEqual(t, failed, 30, "the methods whose zero input passes validation reached the database and failed there")
 }
+
+// An event batch whose second statement of literals fails rolls back the
+// first: the error wraps ErrStorage and the driver's, and the ROLLBACK runs.
+func TestInjectedIOErrorInALaterStatementOfAnEventBatchRollsBack(t *testing.T) {
+	s, mock := mockStore(t)
+	mock.ExpectPrepare(`BEGIN IMMEDIATE`).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 0))
+	mock.ExpectPrepare(`SELECT coalesce\(\(SELECT max\(seq\) FROM event_log`).ExpectQuery().
+		WillReturnRows(sqlmock.NewRows([]string{"seq"}).AddRow(int64(0)))
+	// Literal statements run unprepared: no Prepare before either.
+	mock.ExpectExec(`^INSERT INTO event_log \(execution_id, .*\) VALUES \(7, `).WillReturnResult(sqlmock.NewResult(0, 500))
+	mock.ExpectExec(`^INSERT INTO event_log \(execution_id, .*\) VALUES \(7, `).WillReturnError(errDisk)
+	mock.ExpectPrepare(`ROLLBACK`).ExpectExec().WillReturnResult(sqlmock.NewResult(0, 0))
+	err := s.Events().AppendBatch(context.Background(), eventBatch(noetl.Event{ExecutionID: 7}, 700))
+	require.ErrorIs(t, err, noetl.ErrStorage)
+	require.ErrorIs(t, err, errDisk)
+	require.NoError(t, mock.ExpectationsWereMet())
+}

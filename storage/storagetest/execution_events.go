@@ -298,6 +298,22 @@ func testEvents(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, noetl.ErrConflict)
 		assert.Equal(t, 1, countEvents(t, s, exec))
 	})
+	t.Run("BatchWithIDAlreadyStoredLateInALongBatchIsConflictAndWritesNothing", func(t *testing.T) {
+		// Far enough in that the rows before it take statements of their
+		// own where a backend splits a batch.
+		s := h.New(t)
+		exec := newWorkload(t, s)
+		stored, err := s.Events().Append(ctx(t), noetl.Event{ExecutionID: exec})
+		require.NoError(t, err)
+		batch := make([]noetl.Event, 1200)
+		for i := range batch {
+			batch[i] = noetl.Event{ExecutionID: exec}
+		}
+		batch[1150].EventID = stored.EventID
+		err = s.Events().AppendBatch(ctx(t), batch)
+		require.ErrorIs(t, err, noetl.ErrConflict)
+		assert.Equal(t, 1, countEvents(t, s, exec))
+	})
 	t.Run("BatchWithUnknownExecutionIsNotFoundAndWritesNothing", func(t *testing.T) {
 		s := h.New(t)
 		exec := newWorkload(t, s)

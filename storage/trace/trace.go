@@ -48,7 +48,11 @@ type Statement struct {
 	Op string
 	// SQL is the statement's text, with placeholders for its arguments.
 	// Transaction control is reported too: "BEGIN", "COMMIT", "ROLLBACK",
-	// "SAVEPOINT ...". A bulk copy is reported as "COPY table (columns)".
+	// "SAVEPOINT ...". A bulk copy is reported as "COPY table (columns)
+	// ...". A SQLite event batch writes its rows as literals in the
+	// statement's text; such a statement is reported with the rows elided,
+	// as "INSERT INTO event_log (columns) VALUES (500 rows of literals)".
+	// No value of a row ever reaches SQL.
 	SQL string
 	// Start is when the statement was sent.
 	Start time.Time
