@@ -282,12 +282,13 @@ func (r messageRepo) listSQL(order int, after bool, chatID, actor snowflake.ID, 
 		return s + " AND EXISTS (SELECT 1 FROM {member} WHERE chat_id = ? AND profile_id = ?)" +
 			" ORDER BY seq" + dir + " LIMIT ?"
 	})
+	chat := any(int64(chatID)) // boxed once for its two places
 	args := make([]any, 1, 5)
-	args[0] = int64(chatID)
+	args[0] = chat
 	if after {
 		args = append(args, cur)
 	}
-	return q, append(args, int64(chatID), int64(actor), int64(limit+1))
+	return q, append(args, chat, int64(actor), int64(limit+1))
 }
 
 // messageListKeys are the statement keys of listSQL's four shapes, by
