@@ -53,7 +53,7 @@ func (w *Writer) Len() int { return len(w.buf) }
 // Row starts a row; the values written next are its columns.
 func (w *Writer) Row() {
 	if w.rows > 0 {
-		w.buf = append(w.buf, "), ("...)
+		w.buf = append(w.buf, "),("...)
 	} else {
 		w.buf = append(w.buf, '(')
 	}
@@ -61,10 +61,12 @@ func (w *Writer) Row() {
 	w.opened = false
 }
 
-// sep separates a value from the one before it in its row.
+// sep separates a value from the one before it in its row. Rows and values
+// are separated without spaces: SQLite's tokenizer reads each space as a
+// token of its own.
 func (w *Writer) sep() {
 	if w.opened {
-		w.buf = append(w.buf, ", "...)
+		w.buf = append(w.buf, ',')
 	}
 	w.opened = true
 }

@@ -23,7 +23,7 @@ func TestStatementText(t *testing.T) {
 	w.Float(0.1)
 	w.TextBytes([]byte("a\x00'b"))
 	require.Equal(t, 2, w.Rows())
-	want := `INSERT INTO t (a, b, c) VALUES (-7, 'it''s', NULL), (2.0, 0.1, CAST(X'61002762' AS TEXT)) ON CONFLICT DO NOTHING`
+	want := `INSERT INTO t (a, b, c) VALUES (-7,'it''s',NULL),(2.0,0.1,CAST(X'61002762' AS TEXT)) ON CONFLICT DO NOTHING`
 	require.Equal(t, want, w.SQL(" ON CONFLICT DO NOTHING"))
 	require.Equal(t, want, w.SQL(" ON CONFLICT DO NOTHING"), "SQL leaves the rows open for more")
 	w.Row()
@@ -31,14 +31,14 @@ func TestStatementText(t *testing.T) {
 	w.TextBytes([]byte("it's"))
 	w.Float(math.Inf(-1))
 	require.Equal(t, 3, w.Rows())
-	require.True(t, strings.HasSuffix(w.SQL(""), `(2.0, 0.1, CAST(X'61002762' AS TEXT)), (1, 'it''s', -9e999)`))
+	require.True(t, strings.HasSuffix(w.SQL(""), `(2.0,0.1,CAST(X'61002762' AS TEXT)),(1,'it''s',-9e999)`))
 	w.Reset()
 	require.Zero(t, w.Rows())
 	w.Row()
 	w.Float(math.NaN())
 	w.Float(math.Inf(1))
 	w.Float(1e21)
-	require.Equal(t, "INSERT INTO t (a, b, c) VALUES (NULL, 9e999, 1e+21)", w.SQL(""))
+	require.Equal(t, "INSERT INTO t (a, b, c) VALUES (NULL,9e999,1e+21)", w.SQL(""))
 }
 
 // roundTrip writes vals as one row of literals and as bound parameters into
