@@ -322,6 +322,28 @@ func endCursor(b *testing.B, st noetl.Store, actor, chat snowflake.ID, limit int
 	return sqlstore.EncodeCursor("message", [3]int64{1, m.CreatedAt.UnixMicro(), int64(m.ID)})
 }
 
+// rawMessagePage scans a list statement's rows into a new slice.
+func rawMessagePage(b *testing.B, query func() (*sql.Rows, error)) []messageDest {
+	rows, err := query()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	page := make([]messageDest, 0, 51)
+	var seq int64
+	for rows.Next() {
+		page = append(page, messageDest{})
+		m := &page[len(page)-1]
+		if err := rows.Scan(&m.id, &m.chat, &m.kind, &m.sender, &m.role, &m.content, &m.meta, &m.created, &seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return page
+}
+
 // messageDest is where the raw driver scans a message row.
 type messageDest struct {
 	id, chat, created int64
@@ -416,6 +438,16 @@ func BenchmarkConversationMessages(b *testing.B) {
 				for b.Loop() {
 					if n := rawRows(b, raw, r, dest...); n < 50 {
 						b.Fatalf("%d rows", n)
+					}
+				}
+			})
+			// A hand-written list function: the same statement, its rows
+			// returned as a slice, as the store returns its page.
+			b.Run("raw-collect", func(b *testing.B) {
+				defer benchcpu.Start(b).Report()
+				for b.Loop() {
+					if page := rawMessagePage(b, func() (*sql.Rows, error) { return raw.QueryContext(ctx, r.Args...) }); len(page) < 50 {
+						b.Fatalf("%d rows", len(page))
 					}
 				}
 			})
