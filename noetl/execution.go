@@ -335,7 +335,7 @@ type EventRepo interface {
 	// has not committed yet (one in a long transaction, for example).
 	Append(ctx context.Context, e Event) (Event, error)
 	// AppendBatch stores events all or nothing, in one transaction (COPY on
-	// PostgreSQL, one prepared statement on SQLite), at the end of their
+	// PostgreSQL, statements of 500 rows on SQLite), at the end of their
 	// executions' logs in slice order. Every event is validated before
 	// anything is written. Zero EventIDs are filled in place from the
 	// generator's block API, in slice order (so ids increase along the

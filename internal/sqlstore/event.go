@@ -371,8 +371,8 @@ const maxBlock = 1 << 18
 // AppendBatch validates every event, fills in ids and timestamps, and
 // writes the batch in one transaction: the executions are locked and their
 // seqs reserved, then the rows go in by COPY where the querier has it
-// (PostgreSQL), else by one statement prepared once and run per chunk of
-// rows (SQLite), else a statement per row.
+// (PostgreSQL), else by statements of literals run once (SQLite, see
+// execLiterals), else a statement per row.
 //
 // A retry of a batch that may have committed (the same slice, ids filled
 // in) is safe: when the write meets stored ids, the batch is compared with
