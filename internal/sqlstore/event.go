@@ -178,113 +178,56 @@ func (d *Dialect) eventArgs(dst []any, e *noetl.Event) []any {
 		strArg(e.ContextValue), d.JSON(e.TraceComponent), strArg(e.StackTrace))
 }
 
-// eventLiterals writes e and its seq as SQLite literals, in the order and
-// representation of eventArgs (times as Unix microseconds, JSON as text).
-func eventLiterals(w *sqlitelit.Writer, e *noetl.Event, seq int64) {
+// writeEvent writes e's columns, in eventColumns order, and its seq: the
+// one order of an event's row in both engines' batches (binary COPY on
+// PostgreSQL, literals on SQLite). Validate has checked every value: text
+// is UTF-8 without NUL, JSON is valid, the current index fits an INTEGER.
+func writeEvent(w rowWriter, e *noetl.Event, seq int64) {
 	w.Int(int64(e.ExecutionID))
 	w.Int(int64(e.EventID))
-	litID(w, e.ParentEventID)
-	litID(w, e.ParentExecutionID)
-	w.Int(e.Timestamp.UnixMicro())
-	litText(w, e.EventType)
-	litText(w, e.NodeID)
-	litText(w, e.NodeName)
-	litText(w, e.NodeType)
-	litText(w, e.Status)
+	nullID(w, e.ParentEventID)
+	nullID(w, e.ParentExecutionID)
+	w.Time(e.Timestamp)
+	nullText(w, e.EventType)
+	nullText(w, e.NodeID)
+	nullText(w, e.NodeName)
+	nullText(w, e.NodeType)
+	nullText(w, e.Status)
 	if e.Duration == nil {
 		w.Null()
 	} else {
 		w.Float(*e.Duration)
 	}
-	litJSON(w, e.InputContext)
-	litJSON(w, e.OutputResult)
-	litJSON(w, e.Metadata)
-	litText(w, e.Error)
-	litText(w, e.LoopID)
-	litText(w, e.LoopName)
-	litText(w, e.Iterator)
-	litText(w, e.Items)
+	nullJSON(w, e.InputContext)
+	nullJSON(w, e.OutputResult)
+	nullJSON(w, e.Metadata)
+	nullText(w, e.Error)
+	nullText(w, e.LoopID)
+	nullText(w, e.LoopName)
+	nullText(w, e.Iterator)
+	nullText(w, e.Items)
 	if e.CurrentIndex == nil {
 		w.Null()
 	} else {
-		w.Int(int64(*e.CurrentIndex))
+		w.Int4(int32(*e.CurrentIndex))
 	}
-	litText(w, e.CurrentItem)
-	litText(w, e.WorkerID)
-	litText(w, e.DistributedState)
-	litText(w, e.ContextKey)
-	litText(w, e.ContextValue)
-	litJSON(w, e.TraceComponent)
-	litText(w, e.StackTrace)
+	nullText(w, e.CurrentItem)
+	nullText(w, e.WorkerID)
+	nullText(w, e.DistributedState)
+	nullText(w, e.ContextKey)
+	nullText(w, e.ContextValue)
+	nullJSON(w, e.TraceComponent)
+	nullText(w, e.StackTrace)
 	w.Int(seq)
 }
 
 // eventsCopy encodes events, each with its seq, as the binary COPY data of
-// eventSeqColumns (in eventPGTypes' types, then seq's BIGINT). Validate has
-// checked every value: text is UTF-8 without NUL, JSON is valid, the
-// current index fits an INTEGER.
+// eventSeqColumns (in eventPGTypes' types, then seq's BIGINT).
 func eventsCopy(events []noetl.Event, seqs []int64) []byte {
 	w := pgcopy.New(len(events) * 160)
-	text := func(p *string) {
-		if p == nil {
-			w.Null()
-		} else {
-			w.Text(*p)
-		}
-	}
-	id := func(p *snowflake.ID) {
-		if p == nil {
-			w.Null()
-		} else {
-			w.Int8(int64(*p))
-		}
-	}
-	jsonb := func(raw json.RawMessage) {
-		if len(raw) == 0 {
-			w.Null()
-		} else {
-			w.JSONB(raw)
-		}
-	}
 	for i := range events {
-		e := &events[i]
-		w.Row(len(eventColumns) + 1)
-		w.Int8(int64(e.ExecutionID))
-		w.Int8(int64(e.EventID))
-		id(e.ParentEventID)
-		id(e.ParentExecutionID)
-		w.Timestamptz(e.Timestamp)
-		text(e.EventType)
-		text(e.NodeID)
-		text(e.NodeName)
-		text(e.NodeType)
-		text(e.Status)
-		if e.Duration == nil {
-			w.Null()
-		} else {
-			w.Float8(*e.Duration)
-		}
-		jsonb(e.InputContext)
-		jsonb(e.OutputResult)
-		jsonb(e.Metadata)
-		text(e.Error)
-		text(e.LoopID)
-		text(e.LoopName)
-		text(e.Iterator)
-		text(e.Items)
-		if e.CurrentIndex == nil {
-			w.Null()
-		} else {
-			w.Int4(int32(*e.CurrentIndex))
-		}
-		text(e.CurrentItem)
-		text(e.WorkerID)
-		text(e.DistributedState)
-		text(e.ContextKey)
-		text(e.ContextValue)
-		jsonb(e.TraceComponent)
-		text(e.StackTrace)
-		w.Int8(seqs[i])
+		w.Row(len(eventSeqColumns))
+		writeEvent(copyRow{w}, &events[i], seqs[i])
 	}
 	return w.Finish()
 }
@@ -633,7 +576,7 @@ func (ts *Store) writeEvents(ctx context.Context, events []noetl.Event, seqs []i
 	}
 	if p, ok := ts.q.(Preparer); ok && !d.Postgres() {
 		head := d.SQL("event.insert.literals", func() string { return "INSERT INTO {event_log} (" + eventSeqCols + ") VALUES " })
-		return execLiterals(ctx, p, head, len(events), func(w *sqlitelit.Writer, i int) { eventLiterals(w, &events[i], seqs[i]) })
+		return execLiterals(ctx, p, head, len(events), func(w *sqlitelit.Writer, i int) { writeEvent(litRow{w}, &events[i], seqs[i]) })
 	}
 	insert := d.SQL("event.insert", eventInsert)
 	args := make([]any, 0, len(eventColumns)+1)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
+	"github.com/noetl/noetldb/internal/pgcopy"
 	"github.com/noetl/noetldb/internal/sqlitelit"
 	"github.com/noetl/noetldb/snowflake"
 )
@@ -56,8 +58,38 @@ func execLiterals(ctx context.Context, p Preparer, head string, n int, row func(
 	return send()
 }
 
-// litText writes an optional text: nil is NULL.
-func litText(w *sqlitelit.Writer, p *string) {
+// rowWriter is where a batch's row is encoded in the engine's bulk form:
+// binary COPY data on PostgreSQL (copyRow), statement literals on SQLite
+// (litRow). Each method writes the next column.
+type rowWriter interface {
+	Null()
+	Int(v int64)
+	Int4(v int32) // an INTEGER column
+	Float(v float64)
+	Text(s string)
+	JSON(raw []byte) // not empty
+	Time(t time.Time)
+}
+
+// copyRow writes PostgreSQL's binary COPY format: BIGINT, INTEGER, DOUBLE
+// PRECISION, TEXT, JSONB and TIMESTAMPTZ.
+type copyRow struct{ *pgcopy.Writer }
+
+func (w copyRow) Int(v int64)      { w.Int8(v) }
+func (w copyRow) Float(v float64)  { w.Float8(v) }
+func (w copyRow) JSON(raw []byte)  { w.JSONB(raw) }
+func (w copyRow) Time(t time.Time) { w.Timestamptz(t) }
+
+// litRow writes SQLite literals as the store binds values there: integers,
+// floats, text, JSON as text, times as Unix microseconds (Dialect.Time).
+type litRow struct{ *sqlitelit.Writer }
+
+func (w litRow) Int4(v int32)     { w.Int(int64(v)) }
+func (w litRow) JSON(raw []byte)  { w.TextBytes(raw) }
+func (w litRow) Time(t time.Time) { w.Int(t.UnixMicro()) }
+
+// nullText writes an optional text: nil is NULL.
+func nullText(w rowWriter, p *string) {
 	if p == nil {
 		w.Null()
 	} else {
@@ -65,8 +97,8 @@ func litText(w *sqlitelit.Writer, p *string) {
 	}
 }
 
-// litID writes an optional id: nil is NULL.
-func litID(w *sqlitelit.Writer, p *snowflake.ID) {
+// nullID writes an optional id: nil is NULL.
+func nullID(w rowWriter, p *snowflake.ID) {
 	if p == nil {
 		w.Null()
 	} else {
@@ -74,11 +106,11 @@ func litID(w *sqlitelit.Writer, p *snowflake.ID) {
 	}
 }
 
-// litJSON writes JSON as SQLite stores it, text: empty is NULL.
-func litJSON(w *sqlitelit.Writer, raw json.RawMessage) {
+// nullJSON writes optional JSON: empty is NULL.
+func nullJSON(w rowWriter, raw json.RawMessage) {
 	if len(raw) == 0 {
 		w.Null()
 	} else {
-		w.TextBytes(raw)
+		w.JSON(raw)
 	}
 }
