@@ -46,6 +46,8 @@ type Generator struct {
 	shard     int
 	clock     func() time.Time // nil means wall
 	wall      wallClock
+	// suspended is why the generator issues no ids; nil while it does.
+	suspended atomic.Pointer[error]
 }
 
 // Option configures a Generator in NewGenerator.
@@ -93,14 +95,17 @@ func (g *Generator) Shard() int {
 }
 
 // Next returns a new id, greater than every id the generator has issued
-// before. Its only error wraps ErrTimeOverflow, once the clock (or the
-// generator's logical time) is past MaxTime.
+// before. Its errors wrap ErrTimeOverflow, once the clock (or the
+// generator's logical time) is past MaxTime, or ErrSuspended while the
+// generator is suspended.
 func (g *Generator) Next() (ID, error) {
 	return g.reserve(1)
 }
 
 // MustNext is like Next but panics on error, which happens only when the
-// generator has run past MaxTime (in 2058) and would return ErrTimeOverflow.
+// generator has run past MaxTime (in 2058) and would return ErrTimeOverflow,
+// or while it is suspended (Suspend). Use Next where a suspension can
+// happen, as with the generator of a store that leased its shard.
 func (g *Generator) MustNext() ID {
 	id, err := g.reserve(1)
 	if err != nil {
@@ -116,7 +121,8 @@ func (g *Generator) MustNext() ID {
 // in 1..MaxSequence+1, or the error wraps ErrBlockSize. If the rest of the
 // current millisecond's sequence is too short for n ids, the block goes to
 // the next millisecond, as described on Generator; the skipped sequence
-// numbers are not used. The other possible error wraps ErrTimeOverflow.
+// numbers are not used. The other possible errors wrap ErrTimeOverflow or
+// ErrSuspended, as for Next.
 //
 // Block reads the clock once however large n is, which makes it the cheap
 // way to obtain many ids.
@@ -127,9 +133,29 @@ func (g *Generator) Block(n int) (first ID, err error) {
 	return g.reserve(int64(n))
 }
 
+// Suspend makes the generator issue no ids until Resume: Next and Block
+// return an error wrapping ErrSuspended and err, and MustNext panics with
+// it. An owner that can no longer vouch for holding the generator's shard
+// suspends it, since another generator may now hold that shard: a store
+// whose shard lease was lost does, until it has the lease again. A second
+// Suspend replaces err. An id being issued as Suspend is called may still
+// be issued.
+func (g *Generator) Suspend(err error) {
+	err = fmt.Errorf("%w: shard %d: %w", ErrSuspended, g.shard, err)
+	g.suspended.Store(&err)
+}
+
+// Resume ends a suspension: the generator issues ids again, each greater
+// than every id issued before the suspension. Resuming a generator that is
+// not suspended does nothing.
+func (g *Generator) Resume() { g.suspended.Store(nil) }
+
 // reserve claims n (1..MaxSequence+1) consecutive sequence numbers in one
 // millisecond and returns the first id.
 func (g *Generator) reserve(n int64) (ID, error) {
+	if err := g.suspended.Load(); err != nil {
+		return 0, *err
+	}
 	now := g.millis()
 	for {
 		old := g.state.Load()

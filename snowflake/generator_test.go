@@ -1,6 +1,7 @@
 package snowflake_test
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -438,4 +439,61 @@ func BenchmarkBlock(b *testing.B) {
 		blocks++
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(blocks*n), "ns/id")
+}
+
+func TestSuspendRefusesIdsUntilResume(t *testing.T) {
+	g, err := snowflake.NewGenerator(7)
+	require.NoError(t, err)
+	before, err := g.Next()
+	require.NoError(t, err)
+	cause := errors.New("lease lost")
+	g.Suspend(cause)
+	_, err = g.Next()
+	require.ErrorIs(t, err, snowflake.ErrSuspended)
+	require.ErrorIs(t, err, cause)
+	_, err = g.Block(10)
+	require.ErrorIs(t, err, snowflake.ErrSuspended)
+	require.Panics(t, func() { g.MustNext() })
+	g.Suspend(errors.New("a second cause replaces the first"))
+	_, err = g.Next()
+	require.NotErrorIs(t, err, cause)
+	g.Resume()
+	after, err := g.Next()
+	require.NoError(t, err)
+	require.Greater(t, after, before, "ids go on increasing after a suspension")
+	g.Resume() // resuming a running generator does nothing
+	_, err = g.Next()
+	require.NoError(t, err)
+}
+
+func TestSuspendConcurrentWithNext(t *testing.T) {
+	g, err := snowflake.NewGenerator(7)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := g.Next(); err != nil && !errors.Is(err, snowflake.ErrSuspended) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 1000 {
+		g.Suspend(errors.New("lost"))
+		g.Resume()
+	}
+	close(stop)
+	wg.Wait()
+	_, err = g.Next()
+	require.NoError(t, err)
 }

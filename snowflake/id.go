@@ -61,6 +61,10 @@ var (
 
 	// ErrBlockSize reports a Block size outside 1..MaxSequence+1.
 	ErrBlockSize = errors.New("snowflake: block size out of range")
+
+	// ErrSuspended reports a Generator that issues no ids until resumed
+	// (Generator.Suspend): its shard may be held by another generator.
+	ErrSuspended = errors.New("snowflake: generator suspended")
 )
 
 // ID is a Snowflake id: milliseconds since Epoch, shard and sequence packed

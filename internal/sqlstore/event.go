@@ -349,7 +349,7 @@ func (r eventRepo) AppendBatch(ctx context.Context, events []noetl.Event) error 
 				n := min(zero, maxBlock)
 				first, err := r.s.cfg.IDs.Block(n)
 				if err != nil {
-					return fmt.Errorf("event batch: new ids: %w", err)
+					return idError("event batch: new ids", err)
 				}
 				next, left, zero = first, n, zero-n
 			}

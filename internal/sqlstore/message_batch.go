@@ -66,7 +66,7 @@ func (r messageRepo) PostBatch(ctx context.Context, in []noetl.NewMessage) ([]no
 				n := min(zero, maxBlock)
 				first, err := r.s.cfg.IDs.Block(n)
 				if err != nil {
-					return nil, &noetl.Error{Kind: noetl.ErrStorage, Msg: "message batch: new ids: " + err.Error(), Cause: err}
+					return nil, idError("message batch: new ids", err)
 				}
 				next, left, zero = first, n, zero-n
 			}

@@ -165,10 +165,20 @@ func (s *Store) now() time.Time { return noetl.UTC(s.cfg.Now()) }
 func (s *Store) newID() (snowflake.ID, error) {
 	id, err := s.cfg.IDs.Next()
 	if err != nil {
-		// The generator fails only past the id layout's last millisecond.
-		return 0, &noetl.Error{Kind: noetl.ErrStorage, Msg: "new id: " + err.Error(), Cause: err}
+		return 0, idError("new id", err)
 	}
 	return id, nil
+}
+
+// idError is the store's error for a generator that issued no ids: while
+// it is suspended (its shard lease is being taken again), ErrTransient;
+// past the id layout's last millisecond, ErrStorage.
+func idError(what string, err error) error {
+	kind := noetl.ErrStorage
+	if errors.Is(err, snowflake.ErrSuspended) {
+		kind = noetl.ErrTransient
+	}
+	return &noetl.Error{Kind: kind, Msg: what + ": " + err.Error(), Cause: err}
 }
 
 // InTx implements noetl.Store. The caller's function runs on a guarded
