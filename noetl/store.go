@@ -97,7 +97,10 @@ type Store interface {
 	// acts outside the transaction; a store over a caller's transaction
 	// (FromTx) has no connection of its own and does nothing.
 	Maintain(ctx context.Context) error
-	// IDs is the generator the store uses for new ids.
+	// IDs is the generator the store uses for new ids. A store that
+	// leased its shard suspends it while the lease is lost (see
+	// snowflake.Generator.Suspend): Next then returns an error wrapping
+	// snowflake.ErrSuspended, and MustNext panics.
 	IDs() *snowflake.Generator
 	// Dialect names the backend: "postgres" or "sqlite".
 	Dialect() string

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -235,31 +236,123 @@ func newCallerTx(t *testing.T, pool *pgxpool.Pool, name string, outer noetl.Stor
 	}
 }
 
-// The lease is a session advisory lock: when its connection dies (the
-// process crashed, or the server killed it) the shard is free at once.
-func TestLeaseDiesWithItsConnection(t *testing.T) {
+// leaseHolders returns the backends holding a shard's lease lock, granted.
+func leaseHolders(t *testing.T, pool *pgxpool.Pool, shard int) []int32 {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted", shard)
+	require.NoError(t, err)
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	require.NoError(t, err)
+	return pids
+}
+
+// openLeased opens a store that leases its shard, in a new schema, and
+// returns it with the lease's lock key.
+func openLeased(t *testing.T, pool *pgxpool.Pool) (noetl.Store, string) {
+	t.Helper()
+	name := fmt.Sprintf("lease%d", schemas.Add(1))
+	s, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), postgres.WithSchema(name), storage.WithPasswordCost(4))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s, "noetl shard lease " + name
+}
+
+// takeLostLease kills the connection holding s's lease until other takes
+// the freed lock before s takes it again, then waits until s has noticed.
+func takeLostLease(t *testing.T, pool *pgxpool.Pool, s noetl.Store, other *pgxpool.Conn, key string) {
+	t.Helper()
+	ctx := context.Background()
+	shard := s.IDs().Shard()
+	for got := false; !got; {
+		held := leaseHolders(t, pool, shard)
+		require.NotEmpty(t, held)
+		_, err := pool.Exec(ctx, "SELECT pg_terminate_backend($1)", held[0])
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			err := other.QueryRow(ctx, "SELECT pg_try_advisory_lock(hashtext($1), $2)", key, shard).Scan(&got)
+			require.NoError(t, err)
+			return got || (len(leaseHolders(t, pool, shard)) == 1 && !slices.Contains(held, leaseHolders(t, pool, shard)[0]))
+		}, 10*time.Second, time.Millisecond)
+	}
+	require.Eventually(t, func() bool {
+		_, err := s.IDs().Next()
+		return errors.Is(err, snowflake.ErrSuspended)
+	}, 5*time.Second, 10*time.Millisecond, "the store noticed the loss and stopped issuing ids")
+}
+
+// The lease is a session advisory lock: when the server kills its
+// connection the shard is free, and the store takes the same shard again
+// on a new connection, issuing ids on after it as before.
+func TestLostLeaseIsTakenAgain(t *testing.T) {
 	ctx := context.Background()
 	pool := sharedPool(t)
-	open := func() noetl.Store {
-		s, err := postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema("lease"), storage.WithPasswordCost(4))
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	first := open()
-	shard := first.IDs().Shard()
-	var killed int
-	err := pool.QueryRow(ctx, "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"+
-		" WHERE locktype = 'advisory' AND objid = $1 AND granted", shard).Scan(&killed)
+	s, _ := openLeased(t, pool)
+	shard := s.IDs().Shard()
+	before, err := s.IDs().Next()
 	require.NoError(t, err)
-	require.Equal(t, 1, killed, "one connection holds the lease")
+	held := leaseHolders(t, pool, shard)
+	require.Len(t, held, 1, "one connection holds the lease")
+	_, err = pool.Exec(ctx, "SELECT pg_terminate_backend($1)", held[0])
+	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		var held int
-		_ = pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1", shard).Scan(&held)
-		return held == 0
-	}, 5*time.Second, 20*time.Millisecond)
-	second := open()
-	require.Equal(t, shard, second.IDs().Shard(), "the killed connection's shard is free again")
+		now := leaseHolders(t, pool, shard)
+		return len(now) == 1 && now[0] != held[0]
+	}, 10*time.Second, 20*time.Millisecond, "the store took its shard again on a new connection")
+	require.Eventually(t, func() bool { _, err := s.IDs().Next(); return err == nil }, 5*time.Second, 10*time.Millisecond)
+	after, err := s.IDs().Next()
+	require.NoError(t, err)
+	require.Greater(t, after, before)
+	_, err = s.Profiles().Create(ctx, noetl.NewProfile{Username: "ann", Type: noetl.ProfileUser})
+	require.NoError(t, err, "the store writes with new ids again")
+}
+
+// While another session holds the shard a store lost, the store issues no
+// id: calls that need one fail with ErrTransient and write nothing, reads
+// go on. Once the shard is free the store takes it again and writes.
+func TestLeaseHeldByAnotherMeanwhileRefusesNewIDs(t *testing.T) {
+	ctx := context.Background()
+	pool := sharedPool(t)
+	s, key := openLeased(t, pool)
+	other, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer other.Release()
+	takeLostLease(t, pool, s, other, key)
+	_, err = s.Profiles().Create(ctx, noetl.NewProfile{Username: "bob", Type: noetl.ProfileUser})
+	require.ErrorIs(t, err, noetl.ErrTransient)
+	require.ErrorIs(t, err, snowflake.ErrSuspended)
+	_, err = s.Profiles().GetByUsername(ctx, "bob")
+	require.ErrorIs(t, err, noetl.ErrNotFound, "nothing was written; reads go on")
+	var freed bool
+	require.NoError(t, other.QueryRow(ctx, "SELECT pg_advisory_unlock(hashtext($1), $2)", key, s.IDs().Shard()).Scan(&freed))
+	require.True(t, freed)
+	require.Eventually(t, func() bool {
+		_, err := s.Profiles().Create(ctx, noetl.NewProfile{Username: "bob", Type: noetl.ProfileUser})
+		return err == nil
+	}, 15*time.Second, 50*time.Millisecond, "the store took its shard again once free")
+}
+
+// A store that closes while it waits to take its lease again closes at
+// once, leaving the shard to its holder.
+func TestCloseWhileTakingTheLeaseAgain(t *testing.T) {
+	ctx := context.Background()
+	pool := sharedPool(t)
+	name := fmt.Sprintf("lease%d", schemas.Add(1))
+	s, err := postgres.Open(ctx, "", postgres.WithPool(pool), postgres.WithSchema(name), storage.WithPasswordCost(4))
+	require.NoError(t, err)
+	shard := s.IDs().Shard()
+	other, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer other.Release()
+	takeLostLease(t, pool, s, other, "noetl shard lease "+name)
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the lease")
+	}
+	require.Equal(t, []int32{int32(other.Conn().PgConn().PID())}, leaseHolders(t, pool, shard), "the other holder keeps the shard")
 }
 
 // A caller's transaction that its own statement aborted refuses the joined

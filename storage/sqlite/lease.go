@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,8 +17,19 @@ import (
 
 // leaseTTL is how long a shard lease lives without renewal: a crashed
 // process's shard is free again after it. A live store renews its lease
-// every leaseTTL/3.
+// every leaseRenew.
 const leaseTTL = 30 * time.Second
+
+// leaseRenew is how often a store renews its lease; a store whose renewals
+// have failed for two of these suspends its generator, a third before the
+// lease expires. Tests shorten it.
+var leaseRenew = leaseTTL / 3
+
+// Why a store's generator is suspended.
+var (
+	errLeaseTaken   = errors.New("the store's id shard lease expired and another store holds the shard")
+	errLeaseExpires = errors.New("the store's id shard lease has not been renewed and is about to expire")
+)
 
 // leaseTable holds the shard leases of the stores on one database file. It
 // is bookkeeping of the stores, not part of the NoETL schema, so it is made
@@ -38,8 +50,13 @@ type lease struct {
 	exec   func(ctx context.Context, query string, args ...any) (int64, error)
 	shard  int
 	holder string
-	stop   chan struct{}
-	done   sync.WaitGroup
+	g      *snowflake.Generator // suspended while the lease is not the store's
+	every  time.Duration        // leaseRenew when the lease was taken
+	// renewed is when the lease was last written, so it lives until
+	// renewed+3*every; only take and then renew touch it.
+	renewed time.Time
+	stop    chan struct{}
+	done    sync.WaitGroup
 }
 
 // leaseShard leases a free id shard for a store opened without WithShard or
@@ -49,7 +66,7 @@ type lease struct {
 func leaseShard(ctx context.Context, db *sql.DB, o *config.Options) (*snowflake.Generator, *lease, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	l := &lease{db: db, holder: hex.EncodeToString(b[:]), stop: make(chan struct{})}
+	l := &lease{db: db, holder: hex.EncodeToString(b[:]), every: leaseRenew, stop: make(chan struct{})}
 	shard, err := l.take(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -60,6 +77,7 @@ func leaseShard(ctx context.Context, db *sql.DB, o *config.Options) (*snowflake.
 		_ = l.release()
 		return nil, nil, err
 	}
+	l.g = g
 	// A shard freed by a store that just closed may have issued ids in
 	// this millisecond; start in the next one.
 	time.Sleep(2 * time.Millisecond)
@@ -73,14 +91,17 @@ func (l *lease) start(exec func(ctx context.Context, query string, args ...any) 
 	go l.renew()
 }
 
-// run runs a write of the lease through exec, or the pool before start.
-func (l *lease) run(ctx context.Context, query string, args ...any) error {
+// run runs a write of the lease through exec, or the pool before start,
+// and returns the rows it changed.
+func (l *lease) run(ctx context.Context, query string, args ...any) (int64, error) {
 	if l.exec != nil {
-		_, err := l.exec(ctx, query, args...)
-		return err
+		return l.exec(ctx, query, args...)
 	}
-	_, err := l.db.ExecContext(ctx, query, args...)
-	return err
+	res, err := l.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // take claims the first free shard in one immediate transaction.
@@ -121,22 +142,28 @@ func (l *lease) take(ctx context.Context) (int, error) {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO noetl_shard_lease (shard, holder, expires_at) VALUES (?, ?, ?)",
-			s, l.holder, now+leaseTTL.Microseconds()); err != nil {
+			s, l.holder, now+(3*l.every).Microseconds()); err != nil {
 			return fail(err)
 		}
 		if err := tx.Commit(); err != nil {
 			return fail(err)
 		}
+		l.renewed = time.UnixMicro(now)
 		return s, nil
 	}
 	return 0, noetl.NewError(noetl.ErrConflict, "sqlite: every id shard of this database is leased by a live store; close one or give WithShard")
 }
 
-// renew extends the lease every leaseTTL/3 until release; a lease found
-// expired and free is taken back.
+// renew extends the lease every l.every until release; a lease found
+// expired and free is taken back. While the lease is not surely the
+// store's, its generator is suspended, so no id is issued on a shard
+// another store may hold: when another store holds the shard (the lease
+// expired while this process was stalled), or when renewals have failed
+// for two intervals (the lease expires after three). A renewal that
+// succeeds again resumes it.
 func (l *lease) renew() {
 	defer l.done.Done()
-	t := time.NewTicker(leaseTTL / 3)
+	t := time.NewTicker(l.every)
 	defer t.Stop()
 	for {
 		select {
@@ -144,12 +171,23 @@ func (l *lease) renew() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), leaseTTL/3)
-		exp := time.Now().Add(leaseTTL).UnixMicro()
-		_ = l.run(ctx, "INSERT INTO noetl_shard_lease (shard, holder, expires_at) VALUES (?, ?, ?)"+
+		now := time.Now()
+		if now.Sub(l.renewed) >= 2*l.every {
+			// One interval of life left, and this attempt may take it all.
+			l.g.Suspend(errLeaseExpires)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.every)
+		n, err := l.run(ctx, "INSERT INTO noetl_shard_lease (shard, holder, expires_at) VALUES (?, ?, ?)"+
 			" ON CONFLICT (shard) DO UPDATE SET expires_at = excluded.expires_at WHERE holder = excluded.holder",
-			l.shard, l.holder, exp)
+			l.shard, l.holder, now.Add(3*l.every).UnixMicro())
 		cancel()
+		switch {
+		case err == nil && n == 1:
+			l.renewed = now
+			l.g.Resume()
+		case err == nil:
+			l.g.Suspend(errLeaseTaken)
+		}
 	}
 }
 
@@ -164,7 +202,7 @@ func (l *lease) release() error {
 	l.done.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := l.run(ctx, "DELETE FROM noetl_shard_lease WHERE shard = ? AND holder = ?", l.shard, l.holder); err != nil {
+	if _, err := l.run(ctx, "DELETE FROM noetl_shard_lease WHERE shard = ? AND holder = ?", l.shard, l.holder); err != nil {
 		return fmt.Errorf("sqlite: release id shard %d: %w", l.shard, err)
 	}
 	return nil
