@@ -510,8 +510,10 @@ type MessageRepo interface {
 	// this process, or another on the same database) and each re-reads
 	// from its cursor with List's statement, so a missed or merged wake-up
 	// never loses or repeats a message. actor's membership is checked as
-	// List checks it, at every wake-up: a member removed from the chat gets
-	// ErrForbidden at the next post and the iteration ends. A bad cursor is
+	// List checks it, at every wake-up, and removing a member or deleting
+	// the chat wakes the chat's followers: a removed member gets
+	// ErrForbidden, a deleted chat ErrNotFound, and the iteration ends. A
+	// bad cursor is
 	// ErrInvalid; a store in a transaction (or a ctx carrying one) cannot
 	// follow (ErrInvalid). An error is yielded once, and ends the
 	// iteration. A transient failure (ErrTransient: a lost connection, the

@@ -211,6 +211,11 @@ func (r chatRepo) Delete(ctx context.Context, actor, id snowflake.ID) error {
 		return r.s.wrap(err, "%s", what)
 	}
 	if n == 1 {
+		// The chat's follows end at their next wake, which need not wait
+		// for anything else. The chat is deleted whatever the wake's
+		// outcome: a wake that fails leaves the follows to end at the
+		// store's next wake of them.
+		_ = r.s.wakeChat(ctx, id)
 		return nil
 	}
 	if err := r.s.check(ctx, actor, id, noetl.ActionDeleteChat, what); err != nil {

@@ -182,6 +182,19 @@ func notifySQL(kind byte, key string) string {
 	return fmt.Sprintf("pg_notify('%s', '%c' || %s)", NotifyChannel, kind, key)
 }
 
+// wakeChat wakes the chat's followers once ts's transaction commits, so each
+// checks again whether its profile may still read the chat: on PostgreSQL
+// by a notification sent with the commit, on SQLite through the hub.
+func (ts *Store) wakeChat(ctx context.Context, chatID snowflake.ID) error {
+	if !ts.d.Postgres() {
+		ts.wrote(ctx, ChatKey(chatID))
+		return nil
+	}
+	q := ts.d.SQL("chat.wake", func() string { return "SELECT " + notifySQL(KindChat, "CAST(? AS INTEGER)") })
+	_, err := ts.q.Exec(ctx, q, lockKey(chatID))
+	return err
+}
+
 // WakeNotified wakes the followers a notification on NotifyChannel names;
 // a payload of another shape wakes every follower.
 func (h *Hub) WakeNotified(payload string) {

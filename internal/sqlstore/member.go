@@ -145,6 +145,11 @@ func (r memberRepo) Remove(ctx context.Context, actor, chatID, profileID snowfla
 		if _, err := ts.q.Exec(ctx, q, chatID, profileID); err != nil {
 			return ts.wrap(err, "%s", what)
 		}
+		// The removed profile's follows end at their next wake, which
+		// need not wait for a post.
+		if err := ts.wakeChat(ctx, chatID); err != nil {
+			return ts.wrap(err, "%s", what)
+		}
 		if t.ownerID == profileID {
 			return ts.passOwnership(ctx, chatID, what)
 		}

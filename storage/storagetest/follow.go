@@ -314,6 +314,24 @@ func testFollow(t *testing.T, h Harness) {
 			require.Fail(t, "the follow did not end after its refusal")
 		}
 	})
+	t.Run("ARemovedMemberStopsWithoutWaitingForAPost", func(t *testing.T) {
+		s := h.New(t)
+		c := newConvo(t, s)
+		f := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
+		m := c.post(t, c.chat.ID, c.ann, "seen by cat")
+		require.Equal(t, m.ID, f.next(t, 1)[0].Item.ID)
+		require.NoError(t, s.Members().Remove(ctx(t), c.ann.ID, c.chat.ID, c.cat.ID))
+		require.ErrorIs(t, f.failure(t), noetl.ErrForbidden)
+	})
+	t.Run("DeletingTheChatEndsItsFollows", func(t *testing.T) {
+		s := h.New(t)
+		c := newConvo(t, s)
+		f := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
+		m := c.post(t, c.chat.ID, c.ann, "seen by cat")
+		require.Equal(t, m.ID, f.next(t, 1)[0].Item.ID)
+		require.NoError(t, s.Chats().Delete(ctx(t), c.ann.ID, c.chat.ID))
+		require.ErrorIs(t, f.failure(t), noetl.ErrNotFound)
+	})
 	t.Run("AStoreInATransactionCannotFollow", func(t *testing.T) {
 		s := h.New(t)
 		c := newConvo(t, s)
