@@ -22,6 +22,12 @@ const leaseCheck = 500 * time.Millisecond
 // leaseRetry bounds the wait between attempts to take a lost lease again.
 const leaseRetry = 5 * time.Second
 
+// leasePing bounds a check of the lease's connection. A connection the
+// server closed fails its check at once; one that only answers slowly (a
+// loaded server) must not be taken for lost, since dropping it is what
+// would free the shard.
+const leasePing = 10 * time.Second
+
 // errLeaseLost is why a store's generator is suspended while its lease is
 // being taken again.
 var errLeaseLost = errors.New("the store's id shard lease was lost with its connection; it is being taken again")
@@ -130,7 +136,7 @@ func (l *lease) alive() bool {
 	defer l.mu.Unlock()
 	// Not l.ctx: a ping cut short by Close would break the connection
 	// that Close unlocks on.
-	ctx, cancel := context.WithTimeout(context.Background(), leaseCheck)
+	ctx, cancel := context.WithTimeout(context.Background(), leasePing)
 	defer cancel()
 	if l.conn.Ping(ctx) == nil {
 		return true
@@ -187,9 +193,10 @@ func (l *lease) info(msg string) {
 	}
 }
 
-// close stops keep and frees the shard. It unlocks before closing: the
-// server drops a closed session's locks only once its backend has exited,
-// after Close returns.
+// close stops keep, waiting for a check in flight (which a healthy server
+// answers at once, and leasePing bounds), and frees the shard. It unlocks
+// before closing: the server drops a closed session's locks only once its
+// backend has exited, after Close returns.
 func (l *lease) close() error {
 	l.cancel()
 	<-l.done
