@@ -663,19 +663,8 @@ func (r eventRepo) list(ctx context.Context, exec snowflake.ID, parent *snowflak
 		b.WriteString(" ORDER BY seq LIMIT ?")
 		return b.String()
 	})
-	// Rows are scanned straight into the page's slice; the cursor is the
-	// seq of the last row kept.
 	er := newEventRow(r.s.d, true)
-	n, last := 0, int64(0)
-	items, err := collectInto(ctx, r.s.q, q, a, limit+1, func(row Row, v *noetl.Event) error {
-		if err := er.scan(row, v); err != nil {
-			return err
-		}
-		if n++; n <= limit {
-			last = er.seq
-		}
-		return nil
-	})
+	items, last, err := collectSeqPage(ctx, r.s.q, q, a, limit, &er.seq, er.scan)
 	if err != nil {
 		return noetl.Page[noetl.Event]{}, r.s.wrap(err, "list events of execution %s", exec)
 	}

@@ -39,6 +39,24 @@ func pageOf[T any](items []T, limit int, list string, cursor func(T) any) noetl.
 	return noetl.Page[T]{Items: items, Next: EncodeCursor(list, cursor(items[limit-1]))}
 }
 
+// collectSeqPage reads a page of a list ordered by seq: up to limit+1
+// rows scanned straight into the page's slice by scan, which leaves each
+// row's seq in *seq. It returns them with the seq of the last row within
+// limit, the page's cursor (see seqPage).
+func collectSeqPage[T any](ctx context.Context, q Querier, query string, args []any, limit int, seq *int64, scan func(Row, *T) error) ([]T, int64, error) {
+	n, last := 0, int64(0)
+	items, err := collectInto(ctx, q, query, args, limit+1, func(row Row, v *T) error {
+		if err := scan(row, v); err != nil {
+			return err
+		}
+		if n++; n <= limit {
+			last = *seq
+		}
+		return nil
+	})
+	return items, last, err
+}
+
 // seqPage turns up to limit+1 rows, read in a list's order, into a page
 // whose cursor is last, the seq of the last row kept. Next is set when there
 // was a row beyond limit or, for a list a reader follows as it grows

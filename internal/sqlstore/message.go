@@ -238,19 +238,8 @@ func (r messageRepo) List(ctx context.Context, actor, chatID snowflake.ID, mq no
 		return noetl.Page[noetl.Message]{}, err
 	}
 	q, args := r.listSQL(order, has, chatID, actor, after, limit)
-	// Rows are scanned straight into the page's slice; the cursor is the
-	// seq of the last row kept.
 	mr := newMessageRow(r.s.d, true)
-	n, last := 0, int64(0)
-	items, err := collectInto(ctx, r.s.q, q, args, limit+1, func(row Row, v *noetl.Message) error {
-		if err := mr.scan(row, v); err != nil {
-			return err
-		}
-		if n++; n <= limit {
-			last = mr.seq
-		}
-		return nil
-	})
+	items, last, err := collectSeqPage(ctx, r.s.q, q, args, limit, &mr.seq, mr.scan)
 	if err != nil {
 		return noetl.Page[noetl.Message]{}, r.s.wrap(err, "list messages of chat %s", chatID)
 	}

@@ -534,13 +534,20 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 		}
 		return res.RowsAffected()
 	}
+	return c.write(ctx, func() (int64, error) { return c.q.w.exec(ctx, query, args...) })
+}
+
+// write runs exec on the write connection under the write lock, retrying
+// it while another process holds SQLite's, and returns the rows it
+// changed.
+func (c conn) write(ctx context.Context, exec func() (int64, error)) (int64, error) {
 	if err := c.q.lockWrite(ctx); err != nil {
 		return 0, err
 	}
 	defer c.q.gate.unlock()
 	var n int64
 	err := c.q.w.retry(ctx, func() (err error) {
-		n, err = c.q.w.exec(ctx, query, args...)
+		n, err = exec()
 		return err
 	})
 	return n, err
@@ -673,16 +680,7 @@ func (c conn) ExecOnce(ctx context.Context, _, query string) (int64, error) {
 		}
 		return res.RowsAffected()
 	}
-	if err := c.q.lockWrite(ctx); err != nil {
-		return 0, err
-	}
-	defer c.q.gate.unlock()
-	var n int64
-	err := c.q.w.retry(ctx, func() (err error) {
-		n, err = c.q.w.execOnce(ctx, query)
-		return err
-	})
-	return n, err
+	return c.write(ctx, func() (int64, error) { return c.q.w.execOnce(ctx, query) })
 }
 
 // pool is the store's side outside a transaction: a conn that can begin one.
