@@ -53,7 +53,7 @@ func one(t testing.TB, rec *stmtlog.Recorder, what string, call func() error) st
 }
 
 // benchDB opens a SQLite file as a store and as the raw *sql.DB under it.
-func benchDB(t testing.TB) (noetl.Store, *sql.DB) {
+func benchDB(t testing.TB, more ...storage.Option) (noetl.Store, *sql.DB) {
 	t.Helper()
 	dsn, err := sqlite.DSN(filepath.Join(t.TempDir(), "bench.db"))
 	require.NoError(t, err)
@@ -62,7 +62,8 @@ func benchDB(t testing.TB) (noetl.Store, *sql.DB) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	t.Cleanup(func() { db.Close() })
-	st, err := sqlite.Open(context.Background(), "", sqlite.WithDB(db), storage.WithShard(5), storage.WithPasswordCost(4))
+	st, err := sqlite.Open(context.Background(), "", append([]storage.Option{sqlite.WithDB(db), storage.WithShard(5),
+		storage.WithPasswordCost(4)}, more...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	return st, db

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"github.com/noetl/noetldb/noetl"
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
-	"github.com/noetl/noetldb/storage/sqlite"
 	"github.com/noetl/noetldb/storage/trace"
 )
 
@@ -38,18 +36,7 @@ func purgeDeletes(each func(trace.Statement)) trace.Hook {
 // driver can run beside it), with hook.
 func openPurgeStore(t testing.TB, hook trace.Hook) (noetl.Store, *sql.DB) {
 	t.Helper()
-	dsn, err := sqlite.DSN(filepath.Join(t.TempDir(), "purge.db"))
-	require.NoError(t, err)
-	db, err := sql.Open("sqlite", dsn)
-	require.NoError(t, err)
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(16)
-	t.Cleanup(func() { db.Close() })
-	s, err := sqlite.Open(context.Background(), "", sqlite.WithDB(db), storage.WithShard(5),
-		storage.WithPasswordCost(4), storage.WithHook(hook))
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s, db
+	return benchDB(t, storage.WithHook(hook))
 }
 
 // seedOldExecution stores an execution issued an hour before now with n
