@@ -259,20 +259,28 @@ func openLeased(t *testing.T, pool *pgxpool.Pool) (noetl.Store, string) {
 
 // takeLostLease kills the connection holding s's lease until other takes
 // the freed lock before s takes it again, then waits until s has noticed.
+// It polls on the test's goroutine: the holders are read once per poll,
+// since the store may take the shard again between two reads.
 func takeLostLease(t *testing.T, pool *pgxpool.Pool, s noetl.Store, other *pgxpool.Conn, key string) {
 	t.Helper()
 	ctx := context.Background()
 	shard := s.IDs().Shard()
-	for got := false; !got; {
+	deadline := time.Now().Add(30 * time.Second)
+	killed := []int32{}
+	for {
+		require.True(t, time.Now().Before(deadline), "other took the freed shard within 30s")
+		var got bool
+		require.NoError(t, other.QueryRow(ctx, "SELECT pg_try_advisory_lock(hashtext($1), $2)", key, shard).Scan(&got))
+		if got {
+			break
+		}
 		held := leaseHolders(t, pool, shard)
-		require.NotEmpty(t, held)
-		_, err := pool.Exec(ctx, "SELECT pg_terminate_backend($1)", held[0])
-		require.NoError(t, err)
-		require.Eventually(t, func() bool {
-			err := other.QueryRow(ctx, "SELECT pg_try_advisory_lock(hashtext($1), $2)", key, shard).Scan(&got)
+		if len(held) == 1 && !slices.Contains(killed, held[0]) {
+			killed = append(killed, held[0])
+			_, err := pool.Exec(ctx, "SELECT pg_terminate_backend($1)", held[0])
 			require.NoError(t, err)
-			return got || (len(leaseHolders(t, pool, shard)) == 1 && !slices.Contains(held, leaseHolders(t, pool, shard)[0]))
-		}, 10*time.Second, time.Millisecond)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	require.Eventually(t, func() bool {
 		_, err := s.IDs().Next()
