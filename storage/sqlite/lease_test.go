@@ -95,7 +95,10 @@ func TestLeaseTakenOverMeanwhileRefusesNewIDs(t *testing.T) {
 // lock) suspends its generator before the lease can expire, and resumes
 // it once a renewal succeeds.
 func TestLeaseThatCannotBeRenewedSuspendsIDsBeforeItExpires(t *testing.T) {
-	defer sqlite.SetLeaseRenew(50 * time.Millisecond)()
+	// An interval long enough that the check below, made once the store
+	// has suspended, is not outrun by the lease's expiry on a loaded
+	// machine: it has one interval to spare.
+	defer sqlite.SetLeaseRenew(250 * time.Millisecond)()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "stalled.db")
 	s, err := openLeasing(t, path)
