@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/noetl/noetldb/noetl"
@@ -364,15 +365,24 @@ func (p *partitioner) open(ctx context.Context, log *slog.Logger) error {
 	return err
 }
 
+// detachedNote is the comment DropBefore puts on a partition before
+// detaching it. A table that bears it and is no longer a partition was
+// detached by a call that could not drop it (the drop failed, or the
+// process stopped between the two statements, which cannot share a
+// transaction): the next call drops it.
+const detachedNote = "noetl: detached from event_log by PurgeBefore; the next PurgeBefore drops it"
+
 // DropBefore implements sqlstore.Partitioner: each partition wholly below
 // bound and below the current period is detached with DETACH PARTITION ...
 // CONCURRENTLY (which waits for the transactions that may still read it,
 // and blocks no reader or writer of the other partitions) and dropped. A
-// detach left pending by an interrupted call is finished first. A
-// partition another call detached meanwhile is not counted. The current
-// period's partition and those ahead are never dropped, even for a bound in
-// the future: writers of current executions always find their partition,
-// and the rows before bound in them are left to the batched deletes.
+// detach left pending by an interrupted call is finished first, and a
+// table an interrupted call detached but did not drop is dropped (and
+// counted). A partition another call detached or dropped meanwhile is not
+// counted. The current period's partition and those ahead are never
+// dropped, even for a bound in the future: writers of current executions
+// always find their partition, and the rows before bound in them are left
+// to the batched deletes.
 func (p *partitioner) DropBefore(ctx context.Context, bound int64) (int64, error) {
 	bound = min(bound, idAt(p.period.start(p.now())))
 	parts, err := p.list(ctx, p.pool)
@@ -382,16 +392,25 @@ func (p *partitioner) DropBefore(ctx context.Context, bound int64) (int64, error
 	if err != nil {
 		return 0, err
 	}
+	n, err := p.dropDetached(ctx)
+	if err != nil {
+		return n, err
+	}
 	parent := p.schema + ".event_log"
-	var n int64
 	for _, v := range parts {
 		if v.hi > bound {
 			continue
 		}
-		table := p.schema + "." + v.name
+		table := p.schema + "." + pgx.Identifier{v.name}.Sanitize()
 		how := " CONCURRENTLY"
 		if v.pending {
 			how = " FINALIZE"
+		}
+		if _, err := p.pool.Exec(ctx, "COMMENT ON TABLE "+table+" IS '"+detachedNote+"'"); err != nil {
+			if isUndefinedTable(err) {
+				continue // dropped by another call
+			}
+			return n, fmt.Errorf("mark %s to drop: %w", v.name, err)
 		}
 		if _, err := p.pool.Exec(ctx, "ALTER TABLE "+parent+" DETACH PARTITION "+table+how); err != nil {
 			now, lerr := p.list(ctx, p.pool)
@@ -400,12 +419,59 @@ func (p *partitioner) DropBefore(ctx context.Context, bound int64) (int64, error
 			}
 			return n, fmt.Errorf("detach %s: %w", v.name, err)
 		}
-		if _, err := p.pool.Exec(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
-			return n, fmt.Errorf("drop %s: %w", v.name, err)
+		dropped, err := p.drop(ctx, v.name)
+		if err != nil {
+			return n, err
 		}
-		n++
+		if dropped {
+			n++
+		}
 	}
 	return n, nil
+}
+
+// dropDetached drops the tables that bear detachedNote and are no longer
+// partitions, and returns how many it dropped.
+func (p *partitioner) dropDetached(ctx context.Context) (int64, error) {
+	rows, err := p.pool.Query(ctx, "SELECT relname::text FROM pg_class WHERE relnamespace = to_regnamespace($1)"+
+		" AND relkind = 'r' AND NOT relispartition AND obj_description(oid, 'pg_class') = $2", p.schema, detachedNote)
+	if err != nil {
+		return 0, fmt.Errorf("find event_log partitions left detached: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("find event_log partitions left detached: %w", err)
+	}
+	var n int64
+	for _, name := range names {
+		dropped, err := p.drop(ctx, name)
+		if err != nil {
+			return n, err
+		}
+		if dropped {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// drop drops a detached partition's table; false when another call
+// dropped it first.
+func (p *partitioner) drop(ctx context.Context, name string) (bool, error) {
+	_, err := p.pool.Exec(ctx, "DROP TABLE "+p.schema+"."+pgx.Identifier{name}.Sanitize())
+	if isUndefinedTable(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("drop %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// isUndefinedTable reports a table that does not exist (SQLSTATE 42P01).
+func isUndefinedTable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "42P01"
 }
 
 // has reports whether parts holds a partition named name.

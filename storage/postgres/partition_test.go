@@ -424,3 +424,53 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// A partition PurgeBefore detached but could not drop (the drop timed
+// out behind a lock here; a crash between the two does the same) is a
+// plain table no call reads. The next PurgeBefore drops it and counts it.
+func TestPurgeBeforeDropsAPartitionLeftDetached(t *testing.T) {
+	pool := sharedPool(t)
+	name := fmt.Sprintf("t%d", schemas.Add(1))
+	s := storeIn(t, pool, name)
+	ctx := context.Background()
+	cur := monthStart(time.Now())
+	old := execAt(t, s, cur.AddDate(0, -2, 0), 25)
+	ps := partitions(t, pool, name)
+	require.Less(t, ps[0].lo, bound(t, cur))
+	history := name + "." + ps[0].name
+
+	// Another session reads the old partition in an open transaction: the
+	// detach does not wait for it, the drop does.
+	reader, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer reader.Rollback(ctx)
+	_, err = reader.Exec(ctx, "LOCK TABLE "+history+" IN ACCESS SHARE MODE")
+	require.NoError(t, err)
+	c, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, err = s.Executions().PurgeBefore(c, cur)
+	require.Error(t, err, "the drop waited for the reader past the deadline")
+	require.NoError(t, reader.Rollback(ctx))
+	var regclass *string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regclass($1)::text", history).Scan(&regclass))
+	require.NotNil(t, regclass, "the detached partition is left as a table")
+	assert.NotEqual(t, ps[0].name, partitions(t, pool, name)[0].name, "and is no longer a partition")
+
+	n, err := s.Executions().PurgeBefore(ctx, cur)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n.Partitions, "the table left detached is dropped")
+	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regclass($1)::text", history).Scan(&regclass))
+	assert.Nil(t, regclass)
+	_, err = s.Workloads().Get(ctx, old)
+	require.ErrorIs(t, err, noetl.ErrNotFound)
+
+	// A table of the schema that PurgeBefore did not detach is not its
+	// to drop, whatever its name.
+	_, err = pool.Exec(ctx, "CREATE TABLE "+history+" (id bigint)")
+	require.NoError(t, err)
+	n, err = s.Executions().PurgeBefore(ctx, cur)
+	require.NoError(t, err)
+	assert.Zero(t, n.Partitions)
+	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regclass($1)::text", history).Scan(&regclass))
+	assert.NotNil(t, regclass)
+}

@@ -43,7 +43,9 @@
 // partition that lies wholly before its time, and before the current
 // period, with DETACH PARTITION ... CONCURRENTLY and drops it, then deletes
 // the rows left before that time in batches (the current period's
-// partition is never dropped, so its writers never miss it).
+// partition is never dropped, so its writers never miss it). A partition
+// detached by a call that could not drop it is left as a table bearing a
+// comment that says so, and the next PurgeBefore drops it.
 //
 // A database migrated before 0004 keeps its rows: the old table is
 // attached, as it is, as the partition event_log_history of every id
