@@ -425,9 +425,9 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// A partition PurgeBefore detached but could not drop (the drop timed
-// out behind a lock here; a crash between the two does the same) is a
-// plain table no call reads. The next PurgeBefore drops it and counts it.
+// A partition PurgeBefore detached but could not drop (the drop failed
+// here; a crash between the two does the same) is a plain table no call
+// reads. The next PurgeBefore drops it and counts it.
 func TestPurgeBeforeDropsAPartitionLeftDetached(t *testing.T) {
 	pool := sharedPool(t)
 	name := fmt.Sprintf("t%d", schemas.Add(1))
@@ -439,18 +439,21 @@ func TestPurgeBeforeDropsAPartitionLeftDetached(t *testing.T) {
 	require.Less(t, ps[0].lo, bound(t, cur))
 	history := name + "." + ps[0].name
 
-	// Another session reads the old partition in an open transaction: the
-	// detach does not wait for it, the drop does.
-	reader, err := pool.Begin(ctx)
+	// The drop fails, as if the process had stopped after the detach: an
+	// event trigger refuses to drop tables of this schema.
+	fn := name + ".refuse_drop"
+	_, err := pool.Exec(ctx, "CREATE FUNCTION "+fn+"() RETURNS event_trigger LANGUAGE plpgsql AS $$"+
+		" BEGIN IF EXISTS (SELECT FROM pg_event_trigger_dropped_objects() WHERE schema_name = '"+name+"' AND object_type = 'table')"+
+		" THEN RAISE EXCEPTION 'refused by the test'; END IF; END $$")
 	require.NoError(t, err)
-	defer reader.Rollback(ctx)
-	_, err = reader.Exec(ctx, "LOCK TABLE "+history+" IN ACCESS SHARE MODE")
+	trigger := name + "_refuse_drop"
+	_, err = pool.Exec(ctx, "CREATE EVENT TRIGGER "+trigger+" ON sql_drop EXECUTE FUNCTION "+fn+"()")
 	require.NoError(t, err)
-	c, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	_, err = s.Executions().PurgeBefore(c, cur)
-	require.Error(t, err, "the drop waited for the reader past the deadline")
-	require.NoError(t, reader.Rollback(ctx))
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP EVENT TRIGGER IF EXISTS "+trigger) })
+	_, err = s.Executions().PurgeBefore(ctx, cur)
+	require.ErrorContains(t, err, "refused by the test")
+	_, err = pool.Exec(ctx, "DROP EVENT TRIGGER "+trigger)
+	require.NoError(t, err)
 	var regclass *string
 	require.NoError(t, pool.QueryRow(ctx, "SELECT to_regclass($1)::text", history).Scan(&regclass))
 	require.NotNil(t, regclass, "the detached partition is left as a table")
