@@ -141,18 +141,51 @@ func (r profileRepo) hash(pw noetl.Secret) (*string, error) {
 	return &s, nil
 }
 
-// profileWriteErr names the field a unique or foreign key refused.
-func (r profileRepo) writeErr(err error, what string) error {
+// writeErr names the field a unique or foreign key refused. A write whose
+// username and email are both taken is a conflict on the username on both
+// engines, whichever unique index the engine happened to check first.
+// id is the written row's and username its new username, nil when the
+// write leaves it.
+func (r profileRepo) writeErr(ctx context.Context, err error, what string, id snowflake.ID, username *string) error {
 	kind, c := r.s.constraint(err)
+	field := ""
 	switch {
 	case kind == noetl.ErrConflict && strings.Contains(c, "email"):
-		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Field: "email", Cause: err}
+		field = "email"
 	case kind == noetl.ErrConflict && strings.Contains(c, "username"):
-		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Field: "username", Cause: err}
+		field = "username"
 	case kind == noetl.ErrReferenced:
 		return &noetl.Error{Kind: kind, Msg: what + ": role does not exist", Field: "role_id", Cause: err}
 	}
+	if kind == noetl.ErrConflict && field != "" {
+		field = r.conflictField(ctx, id, username, field)
+	}
+	switch field {
+	case "email":
+		return &noetl.Error{Kind: kind, Msg: what + ": email already used", Field: "email", Cause: err}
+	case "username":
+		return &noetl.Error{Kind: kind, Msg: what + ": username already used", Field: "username", Cause: err}
+	}
 	return r.s.wrap(err, "%s", what)
+}
+
+// conflictField returns the field a unique conflict is reported on: the
+// username when another profile holds it, else the one the engine
+// reported. It reads on the failed write's connection or transaction
+// (which the failure left usable); when the read fails, the engine's
+// answer stands.
+func (r profileRepo) conflictField(ctx context.Context, id snowflake.ID, username *string, reported string) string {
+	if reported == "username" || username == nil {
+		return reported
+	}
+	q := r.s.d.SQL("profile.username_taken", func() string {
+		return "SELECT count(*) FROM {profile} WHERE username = ? AND id <> ?"
+	})
+	var n int64
+	if err := r.s.q.QueryRow(ctx, q, *username, id).Scan(&n); err == nil && n > 0 {
+		return "username"
+	}
+	return reported
 }
 
 func (r profileRepo) Create(ctx context.Context, in noetl.NewProfile) (noetl.Profile, error) {
@@ -180,7 +213,7 @@ func (r profileRepo) Create(ctx context.Context, in noetl.NewProfile) (noetl.Pro
 	})
 	_, err = r.s.q.Exec(ctx, q, v.ID, v.Username, v.Email, v.PasswordHash, string(v.Type), ptrArg(v.RoleID), r.s.d.Time(v.CreatedAt))
 	if err != nil {
-		return noetl.Profile{}, r.writeErr(err, "profile "+quote(in.Username))
+		return noetl.Profile{}, r.writeErr(ctx, err, "profile "+quote(in.Username), v.ID, &v.Username)
 	}
 	return v, nil
 }
@@ -258,9 +291,11 @@ func (r profileRepo) Update(ctx context.Context, id snowflake.ID, u noetl.Profil
 		return r.Get(ctx, id)
 	}
 	b := r.s.d.Builder().Update(r.s.d.T("profile")).Where(sq.Eq{"id": id}).Suffix("RETURNING " + profileCols)
+	var username *string
 	if u.Username != nil {
-		username, _ := noetl.CanonicalUsername(*u.Username) // Validate checked it
-		b = b.Set("username", username)
+		canon, _ := noetl.CanonicalUsername(*u.Username) // Validate checked it
+		username = &canon
+		b = b.Set("username", canon)
 	}
 	if u.Email != nil {
 		email := strings.ToLower(*u.Email) // noetl.CanonicalEmail; Validate checked it
@@ -282,7 +317,7 @@ func (r profileRepo) Update(ctx context.Context, id snowflake.ID, u noetl.Profil
 	}
 	v, err := scanProfile(r.s.q.QueryRow(ctx, q, args...))
 	if err != nil {
-		return noetl.Profile{}, r.writeErr(err, "update profile "+id.String())
+		return noetl.Profile{}, r.writeErr(ctx, err, "update profile "+id.String(), id, username)
 	}
 	return v, nil
 }

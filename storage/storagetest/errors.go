@@ -128,4 +128,29 @@ func testErrorSentinels(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, noetl.ErrConflict)
 		require.Equal(t, "email", ne.Field)
 	})
+	t.Run("UsernameAndEmailBothTakenNameTheUsernameWhateverIndexTheEngineChecksFirst", func(t *testing.T) {
+		s := h.New(t)
+		ann := newProfile(t, s, "ann")
+		bob := newProfile(t, s, "bob")
+		fieldOf := func(err error) string {
+			t.Helper()
+			var ne *noetl.Error
+			require.ErrorAs(t, err, &ne)
+			require.ErrorIs(t, err, noetl.ErrConflict)
+			return ne.Field
+		}
+		for _, email := range []string{*ann.Email, *bob.Email} {
+			_, err := s.Profiles().Create(ctx(t), noetl.NewProfile{Username: "ann", Email: email, Type: noetl.ProfileUser})
+			require.Equal(t, "username", fieldOf(err), "create with ann's username and %s", email)
+			_, err = s.Profiles().Update(ctx(t), bob.ID, noetl.ProfileUpdate{Username: ptr("ANN"), Email: ptr(email)})
+			require.Equal(t, "username", fieldOf(err), "update bob to ann's username and %s", email)
+		}
+		err := s.InTx(ctx(t), func(ctx context.Context, tx noetl.Store) error {
+			_, err := tx.Profiles().Create(ctx, noetl.NewProfile{Username: "ann", Email: *bob.Email, Type: noetl.ProfileUser})
+			require.Equal(t, "username", fieldOf(err), "inside a transaction")
+			_, err = tx.Profiles().Create(ctx, noetl.NewProfile{Username: "cy", Type: noetl.ProfileUser})
+			return err
+		})
+		require.NoError(t, err, "the transaction goes on after the refused call")
+	})
 }
