@@ -244,7 +244,8 @@ func (q ProfileQuery) Validate() error {
 // decides who may manage profiles.
 type ProfileRepo interface {
 	// Create adds a profile; a taken username or email is ErrConflict naming
-	// the field; an unknown role is ErrReferenced.
+	// the field (the username when both are taken); an unknown role is
+	// ErrReferenced.
 	Create(ctx context.Context, in NewProfile) (Profile, error)
 	// Get returns the profile with id, or ErrNotFound.
 	Get(ctx context.Context, id snowflake.ID) (Profile, error)
@@ -254,7 +255,8 @@ type ProfileRepo interface {
 	GetByEmail(ctx context.Context, email string) (Profile, error)
 	// List returns profiles matching q, oldest first, in keyset pages.
 	List(ctx context.Context, q ProfileQuery) (Page[Profile], error)
-	// Update changes a profile and returns it.
+	// Update changes a profile and returns it; a taken username or email
+	// is ErrConflict naming the field as Create does.
 	Update(ctx context.Context, id snowflake.ID, u ProfileUpdate) (Profile, error)
 	// Delete removes a profile and its sessions and memberships; a profile
 	// that still owns chats or uploaded attachments is ErrReferenced.
