@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -35,20 +37,22 @@ func TestRandomCallsAgreeOnBothEngines(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("NOETL_PARITY_SEEDS")); err == nil && n > 0 {
 		seeds = n // a longer search: NOETL_PARITY_SEEDS=500 go test -run RandomCalls ./storage
 	}
+	keys, err := noetl.NewKeyring("k1", bytes.Repeat([]byte{7}, 32))
+	require.NoError(t, err)
 	for seed := range uint64(seeds) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			ctx := context.Background()
-			lite, err := sqlite.Open(ctx, sqlite.Memory, storage.WithPasswordCost(4))
+			lite, err := sqlite.Open(ctx, sqlite.Memory, storage.WithPasswordCost(4), storage.WithKeyring(keys))
 			require.NoError(t, err)
 			defer lite.Close()
-			pg, err := postgres.Open(ctx, dsn, postgres.WithSchema(fmt.Sprintf("parity%d", seed)), storage.WithPasswordCost(4))
+			pg, err := postgres.Open(ctx, dsn, postgres.WithSchema(fmt.Sprintf("parity%d", seed)), storage.WithPasswordCost(4), storage.WithKeyring(keys))
 			require.NoError(t, err)
 			defer pg.Close()
 			engines := [2]*engine{newEngine("sqlite", lite), newEngine("postgres", pg)}
 			r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 			var log []string
 			for i := range calls {
-				c := randomCall(r, 0)
+				c := randomCall(&gen{r: r, have: engines[0]}, 0)
 				log = append(log, c.desc)
 				got := [2]string{c.run(ctx, engines[0]), c.run(ctx, engines[1])}
 				if got[0] != got[1] {
@@ -56,7 +60,7 @@ func TestRandomCallsAgreeOnBothEngines(t *testing.T) {
 						seed, i, c.desc, got[0], got[1], strings.Join(last(log[:i], 15), "\n  "))
 				}
 			}
-			for _, what := range []string{"profiles", "roles", "resources", "catalog", "labels", "memberships"} {
+			for _, what := range []string{"profiles", "roles", "resources", "catalog", "labels", "memberships", "runtimes", "schedules", "credentials", "executions"} {
 				a, b := engines[0].lists(ctx, what), engines[1].lists(ctx, what)
 				require.Equal(t, a, b, "seed %d: %s listed after %d calls differ", seed, what, calls)
 			}
@@ -73,10 +77,11 @@ type engine struct {
 	s      noetl.Store
 	labels map[snowflake.ID]string // id -> "profile2"
 	made   map[string][]snowflake.ID
+	owners map[int]int // chat ordinal -> its creator's profile ordinal
 }
 
 func newEngine(name string, s noetl.Store) *engine {
-	return &engine{name: name, s: s, labels: map[snowflake.ID]string{}, made: map[string][]snowflake.ID{}}
+	return &engine{name: name, s: s, labels: map[snowflake.ID]string{}, made: map[string][]snowflake.ID{}, owners: map[int]int{}}
 }
 
 // missing is an id no store issues: snowflake ids are far above it.
@@ -144,7 +149,8 @@ func (e *engine) normalize(x any) any {
 	switch v := x.(type) {
 	case map[string]any:
 		for k, f := range v {
-			if strings.HasSuffix(k, "_at") || k == "timestamp" || k == "next" {
+			if k == "next" { // a cursor holds ids
+
 				delete(v, k)
 				continue
 			}
@@ -154,10 +160,18 @@ func (e *engine) normalize(x any) any {
 		for i := range v {
 			v[i] = e.normalize(v[i])
 		}
-	case string, json.Number:
+	case json.Number:
+		// JSON is stored as a value: 1E2 may read back as 100, -0 as 0.
+		if q, ok := new(big.Rat).SetString(string(v)); ok {
+			return q.RatString()
+		}
+	case string:
+		if _, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return "(a time)" // the engines' clocks differ
+		}
 		// An id the calls did not create (the roles a migration made) is
 		// named in the order it is first seen, the same on both engines.
-		id, err := snowflake.ParseID(fmt.Sprint(v))
+		id, err := snowflake.ParseID(v)
 		if err != nil || id < 1<<32 {
 			return x
 		}
@@ -202,6 +216,22 @@ func (e *engine) lists(ctx context.Context, what string) string {
 			all = append(all, tree)
 		}
 		v = all
+	case "runtimes":
+		v, err = noetl.Collect(noetl.All(func(a string) (noetl.Page[noetl.Runtime], error) {
+			return e.s.Runtimes().List(ctx, noetl.RuntimeQuery{After: a})
+		}))
+	case "schedules":
+		v, err = noetl.Collect(noetl.All(func(a string) (noetl.Page[noetl.Schedule], error) {
+			return e.s.Schedules().List(ctx, noetl.ScheduleQuery{After: a})
+		}))
+	case "credentials":
+		v, err = noetl.Collect(noetl.All(func(a string) (noetl.Page[noetl.Credential], error) {
+			return e.s.Credentials().List(ctx, noetl.CredentialQuery{After: a})
+		}))
+	case "executions":
+		v, err = noetl.Collect(noetl.All(func(a string) (noetl.Page[noetl.ExecutionInfo], error) {
+			return e.s.Executions().List(ctx, noetl.ExecutionQuery{After: a})
+		}))
 	case "memberships":
 		var all [][]noetl.ChatMembership
 		for _, p := range e.made["profile"] {
@@ -242,21 +272,102 @@ var versions = []string{"", "1", "1.0", "v1", "01", "1.10", "1.9", "latest", " 1
 
 var contents = []string{"hello", "", " ", " \t\n\r", "\u00a0", "\v", "\f", "\u2028", "x\x00y", "\xff", "'", "a\r\nb", "😀", strings.Repeat("z", 10000)}
 
+// jsons are JSON values the engines could read differently: duplicate and
+// unordered keys, number forms, escapes of NUL and of lone surrogates,
+// scalars where an object is wanted, and text that is not JSON.
+var jsons = []string{"", "{}", `{"a":1}`, `{"b":1,"a":2}`, `{"a":1,"a":2}`, `[1,2]`, `"s"`, `null`, `1e400`, `{"a":1.0}`,
+	`{"a":1E2}`, `{"a":-0}`, `{"a":100000000000000000000000001}`, `{"a":"\u0000"}`, `{"a":"\ud800"}`, `{"é":"\u00e9"}`,
+	` {"a" : [ ] } `, `{`, `{"a":1}{"b":2}`, `{"a":0.1e-400}`, `{"a":"\/"}`}
+
 func pick[T any](r *rand.Rand, from []T) T { return from[r.IntN(len(from))] }
 
-// ordinal picks one of the ids a kind has (usually), or one past the last.
-func ordinal(r *rand.Rand) int { return r.IntN(6) }
+// gen draws a call's arguments: most names, JSON and texts from values
+// every engine accepts (so that calls go on to build chats, members,
+// messages and events), the rest from the edge cases above; and most
+// references to rows the calls made, counted on the first engine (the
+// engines agree on them so far), the rest to a missing one.
+type gen struct {
+	r    *rand.Rand
+	have *engine
+}
+
+var (
+	goodNames    = []string{"a", "A", "b", "ab", "ä", "Ä", "é", "e\u0301", "ß", "ẞ", "İ", "\u212a", "k"}
+	goodJSON     = []string{"", "{}", `{"a":1}`, `{"b":1,"a":2}`, `{"a":1E2}`, `{"a":-0}`, `{"é":"\u00e9"}`, ` {"a" : [ ] } `}
+	goodContents = []string{"hello", "a\r\nb", "😀", "é", "e\u0301"}
+)
+
+func (g *gen) name() string {
+	if g.r.IntN(10) < 7 {
+		return pick(g.r, goodNames)
+	}
+	return pick(g.r, names)
+}
+
+func (g *gen) content() string {
+	if g.r.IntN(10) < 7 {
+		return pick(g.r, goodContents)
+	}
+	return pick(g.r, contents)
+}
+
+func (g *gen) json() json.RawMessage {
+	s := pick(g.r, jsons)
+	if g.r.IntN(10) < 8 {
+		s = pick(g.r, goodJSON)
+	}
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// of returns the ordinal of a row of kind the calls made (half the time
+// one of the last three), or one past the last (a missing row) one time
+// in eight.
+func (g *gen) of(kind string) int {
+	n := len(g.have.made[kind])
+	switch {
+	case n == 0 || g.r.IntN(8) == 0:
+		return n
+	case g.r.IntN(2) == 0: // a recent one, more likely not yet deleted
+		return n - 1 - g.r.IntN(min(n, 3))
+	}
+	return g.r.IntN(n)
+}
+
+// anyOf returns the ordinal of any row of kind the calls made, or one past
+// the last: deletes take it, so that recent rows live on.
+func (g *gen) anyOf(kind string) int { return g.r.IntN(len(g.have.made[kind]) + 1) }
+
+// ownerOf returns, most of the time, the profile that created chat, so
+// that calls needing a member's rights go through.
+func (g *gen) ownerOf(chat int) int {
+	if p, ok := g.have.owners[chat]; ok && g.r.IntN(4) > 0 {
+		return p
+	}
+	return g.of("profile")
+}
+
+// parent is of for a label's parent, or -1 (the root) one time in three.
+func (g *gen) parent(kind string) int {
+	if g.r.IntN(3) == 0 {
+		return -1
+	}
+	return g.of(kind)
+}
 
 // errRollback is what a transaction's function returns to roll back.
 var errRollback = errors.New("rolled back by the test")
 
 // inTx runs one to four random calls in InTx, and commits or rolls back;
 // a call in it may be a nested InTx (a savepoint).
-func inTx(r *rand.Rand, depth int) call {
+func inTx(g *gen, depth int) call {
+	r := g.r
 	inner := make([]call, 1+r.IntN(4))
 	descs := make([]string, len(inner))
 	for i := range inner {
-		inner[i] = randomCall(r, depth+1)
+		inner[i] = randomCall(g, depth+1)
 		descs[i] = inner[i].desc
 	}
 	rollback := r.IntN(3) == 0
@@ -285,13 +396,14 @@ func inTx(r *rand.Rand, depth int) call {
 	}}
 }
 
-func randomCall(r *rand.Rand, depth int) call {
+func randomCall(g *gen, depth int) call {
+	r := g.r
 	if depth < 2 && r.IntN(12) == 0 {
-		return inTx(r, depth)
+		return inTx(g, depth)
 	}
-	switch r.IntN(28) {
+	switch r.IntN(34) {
 	case 0, 1, 2:
-		in := noetl.NewProfile{Username: pick(r, names), Type: pick(r, []noetl.ProfileType{noetl.ProfileUser, noetl.ProfileBot, "robot"})}
+		in := noetl.NewProfile{Username: g.name(), Type: pick(r, []noetl.ProfileType{noetl.ProfileUser, noetl.ProfileBot, "robot"})}
 		if r.IntN(2) == 0 {
 			in.Email = pick(r, emails)
 		}
@@ -303,7 +415,7 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(p, err)
 		}}
 	case 3:
-		u := pick(r, names)
+		u := g.name()
 		return call{fmt.Sprintf("Profiles().GetByUsername(%q)", u), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Profiles().GetByUsername(ctx, u))
 		}}
@@ -313,10 +425,10 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(e.s.Profiles().GetByEmail(ctx, m))
 		}}
 	case 5:
-		k := ordinal(r)
+		k := g.of("profile")
 		var u noetl.ProfileUpdate
 		if r.IntN(2) == 0 {
-			u.Username = noetl.Ptr(pick(r, names))
+			u.Username = noetl.Ptr(g.name())
 		}
 		if r.IntN(2) == 0 {
 			u.Email = noetl.Ptr(pick(r, emails))
@@ -325,12 +437,12 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(e.s.Profiles().Update(ctx, e.id("profile", k), u))
 		}}
 	case 6:
-		k := ordinal(r)
+		k := g.anyOf("profile")
 		return call{fmt.Sprintf("Profiles().Delete(profile%d)", k), func(ctx context.Context, e *engine) string {
 			return e.outcome(nil, e.s.Profiles().Delete(ctx, e.id("profile", k)))
 		}}
 	case 7:
-		n := pick(r, names)
+		n := g.name()
 		return call{fmt.Sprintf("Roles().Create(%q)", n), func(ctx context.Context, e *engine) string {
 			v, err := e.s.Roles().Create(ctx, noetl.NewRole{Name: n})
 			if err == nil {
@@ -339,12 +451,12 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(v, err)
 		}}
 	case 8:
-		n := pick(r, names)
+		n := g.name()
 		return call{fmt.Sprintf("Roles().GetByName(%q)", n), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Roles().GetByName(ctx, n))
 		}}
 	case 9:
-		parent, n := ordinal(r)-1, pick(r, names)
+		parent, n := g.parent("label"), g.name()
 		return call{fmt.Sprintf("Labels().Create(parent label%d, %q)", parent, n), func(ctx context.Context, e *engine) string {
 			v, err := e.s.Labels().Create(ctx, noetl.NewLabel{ParentID: e.idp("label", parent), Name: n})
 			if err == nil {
@@ -353,24 +465,24 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(v, err)
 		}}
 	case 10:
-		k, n := ordinal(r), pick(r, names)
+		k, n := g.of("label"), g.name()
 		return call{fmt.Sprintf("Labels().Rename(label%d, %q)", k, n), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Labels().Rename(ctx, e.id("label", k), n))
 		}}
 	case 11:
-		k, parent := ordinal(r), ordinal(r)-1
+		k, parent := g.of("label"), g.parent("label")
 		return call{fmt.Sprintf("Labels().Move(label%d, under label%d)", k, parent), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Labels().Move(ctx, e.id("label", k), e.idp("label", parent)))
 		}}
 	case 12:
-		k := ordinal(r)
+		k := g.anyOf("label")
 		return call{fmt.Sprintf("Labels().Delete(label%d)", k), func(ctx context.Context, e *engine) string {
 			return e.outcome(nil, e.s.Labels().Delete(ctx, e.id("label", k)))
 		}}
 	case 13:
 		parts := make([]string, 1+r.IntN(3))
 		for i := range parts {
-			parts[i] = pick(r, names)
+			parts[i] = g.name()
 		}
 		path := strings.Join(parts, "/")
 		if r.IntN(3) > 0 {
@@ -380,37 +492,40 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(e.s.Labels().Resolve(ctx, path))
 		}}
 	case 14, 15:
-		actor, label, n := ordinal(r), ordinal(r), pick(r, names)
+		actor, label, n := g.of("profile"), g.of("label"), g.name()
 		return call{fmt.Sprintf("Chats().Create(by profile%d, in label%d, %q)", actor, label, n), func(ctx context.Context, e *engine) string {
 			v, err := e.s.Chats().Create(ctx, e.id("profile", actor), noetl.NewChat{LabelID: e.id("label", label), Name: n})
 			if err == nil {
+				e.owners[len(e.made["chat"])] = actor
 				e.record("chat", v.ID)
 			}
 			return e.outcome(v, err)
 		}}
 	case 16:
-		actor, k, n := ordinal(r), ordinal(r), pick(r, names)
+		actor, k, n := g.of("profile"), g.of("chat"), g.name()
 		return call{fmt.Sprintf("Chats().Rename(by profile%d, chat%d, %q)", actor, k, n), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Chats().Rename(ctx, e.id("profile", actor), e.id("chat", k), n))
 		}}
 	case 17:
-		actor, k := ordinal(r), ordinal(r)
+		actor, k := g.of("profile"), g.of("chat")
 		return call{fmt.Sprintf("Chats().Delete(by profile%d, chat%d)", actor, k), func(ctx context.Context, e *engine) string {
 			return e.outcome(nil, e.s.Chats().Delete(ctx, e.id("profile", actor), e.id("chat", k)))
 		}}
 	case 18:
-		actor, chat, who := ordinal(r), ordinal(r), ordinal(r)
+		chat, who := g.of("chat"), g.of("profile")
+		actor := g.ownerOf(chat)
 		role := pick(r, []noetl.MemberRole{noetl.RoleMember, noetl.RoleAdmin, noetl.RoleOwner, "guest"})
 		return call{fmt.Sprintf("Members().Add(by profile%d, chat%d, profile%d, %s)", actor, chat, who, role), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Members().Add(ctx, e.id("profile", actor), noetl.NewMember{ChatID: e.id("chat", chat), ProfileID: e.id("profile", who), Role: role}))
 		}}
 	case 19:
-		actor, chat, who := ordinal(r), ordinal(r), ordinal(r)
+		actor, chat, who := g.of("profile"), g.of("chat"), g.of("profile")
 		return call{fmt.Sprintf("Members().Remove(by profile%d, chat%d, profile%d)", actor, chat, who), func(ctx context.Context, e *engine) string {
 			return e.outcome(nil, e.s.Members().Remove(ctx, e.id("profile", actor), e.id("chat", chat), e.id("profile", who)))
 		}}
 	case 20:
-		chat, sender, text := ordinal(r), ordinal(r), pick(r, contents)
+		chat, text := g.of("chat"), g.content()
+		sender := g.ownerOf(chat)
 		return call{fmt.Sprintf("Messages().Post(chat%d, from profile%d, %.40q)", chat, sender, text), func(ctx context.Context, e *engine) string {
 			v, err := e.s.Messages().Post(ctx, noetl.NewMessage{ChatID: e.id("chat", chat), SenderType: noetl.SenderUser,
 				SenderID: e.idp("profile", sender), Content: text})
@@ -420,12 +535,12 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(v, err)
 		}}
 	case 21:
-		actor, chat := ordinal(r), ordinal(r)
+		actor, chat := g.of("profile"), g.of("chat")
 		return call{fmt.Sprintf("Messages().Count(by profile%d, chat%d)", actor, chat), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Messages().Count(ctx, e.id("profile", actor), e.id("chat", chat)))
 		}}
 	case 22:
-		n := pick(r, names)
+		n := g.name()
 		if r.IntN(2) == 0 {
 			return call{fmt.Sprintf("Resources().Ensure(%q)", n), func(ctx context.Context, e *engine) string {
 				return e.outcome(e.s.Resources().Ensure(ctx, n))
@@ -435,25 +550,26 @@ func randomCall(r *rand.Rand, depth int) call {
 			return e.outcome(nil, e.s.Resources().Delete(ctx, n))
 		}}
 	case 24:
-		actor, chat, who := ordinal(r), ordinal(r), ordinal(r)
+		chat, who := g.of("chat"), g.of("profile")
+		actor := g.ownerOf(chat)
 		role := pick(r, []noetl.MemberRole{noetl.RoleMember, noetl.RoleAdmin, noetl.RoleOwner, "guest"})
 		return call{fmt.Sprintf("Members().SetRole(by profile%d, chat%d, profile%d, %s)", actor, chat, who, role), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Members().SetRole(ctx, e.id("profile", actor), e.id("chat", chat), e.id("profile", who), role))
 		}}
 	case 25:
-		actor, chat, label := ordinal(r), ordinal(r), ordinal(r)
+		actor, chat, label := g.of("profile"), g.of("chat"), g.of("label")
 		return call{fmt.Sprintf("Chats().Move(by profile%d, chat%d, to label%d)", actor, chat, label), func(ctx context.Context, e *engine) string {
 			return e.outcome(e.s.Chats().Move(ctx, e.id("profile", actor), e.id("chat", chat), e.id("label", label)))
 		}}
 	case 26:
-		prefix := pick(r, names)
+		prefix := g.name()
 		return call{fmt.Sprintf("Profiles().List(prefix %q)", prefix), func(ctx context.Context, e *engine) string {
 			return e.outcome(noetl.Collect(noetl.All(func(a string) (noetl.Page[noetl.Profile], error) {
 				return e.s.Profiles().List(ctx, noetl.ProfileQuery{UsernamePrefix: prefix, Limit: 2, After: a})
 			})))
 		}}
 	case 27:
-		path := pick(r, names)
+		path := g.name()
 		if r.IntN(2) == 0 {
 			return call{fmt.Sprintf("Catalog().Versions(%q)", path), func(ctx context.Context, e *engine) string {
 				return e.outcome(noetl.Collect(noetl.All(func(a string) (noetl.Page[noetl.CatalogEntry], error) {
@@ -466,8 +582,91 @@ func randomCall(r *rand.Rand, depth int) call {
 				return e.s.Catalog().List(ctx, noetl.CatalogQuery{PathPrefix: path, Limit: 2, After: a})
 			})))
 		}}
+	case 28:
+		in := noetl.NewRuntime{Name: g.name(), ComponentType: pick(r, []noetl.ComponentType{noetl.ComponentWorkerPool, noetl.ComponentBroker, "gpu"}),
+			Status: pick(r, []string{"", "ready", "busy", "Ready"}), Labels: g.json(), Capabilities: g.json()}
+		return call{fmt.Sprintf("Runtimes().Register(%q, %s, status %q, labels %s, capabilities %s)", in.Name, in.ComponentType, in.Status, in.Labels, in.Capabilities),
+			func(ctx context.Context, e *engine) string {
+				v, err := e.s.Runtimes().Register(ctx, in)
+				if _, ok := e.labels[v.RuntimeID]; err == nil && !ok {
+					e.record("runtime", v.RuntimeID)
+				}
+				return e.outcome(v, err)
+			}}
+	case 29:
+		k, status := g.of("runtime"), pick(r, []string{"ready", "busy", "", "offline"})
+		return call{fmt.Sprintf("Runtimes().Heartbeat(runtime%d, %q)", k, status), func(ctx context.Context, e *engine) string {
+			return e.outcome(e.s.Runtimes().Heartbeat(ctx, e.id("runtime", k), status))
+		}}
+	case 30:
+		in := noetl.NewSchedule{PlaybookPath: g.name(), Cron: pick(r, []string{"", "*/5 * * * *", "@hourly", "@every 90s", "61 * * * *", "bad"}),
+			Timezone: pick(r, []string{"", "UTC", "Europe/Paris", "Mars/Base"}), InputPayload: g.json(), Meta: g.json()}
+		if in.Cron == "" {
+			in.IntervalSec = pick(r, []int{0, 1, 60, -1})
+		}
+		return call{fmt.Sprintf("Schedules().Create(%q, cron %q, every %ds, tz %q, payload %s, meta %s)", in.PlaybookPath, in.Cron, in.IntervalSec, in.Timezone, in.InputPayload, in.Meta),
+			func(ctx context.Context, e *engine) string {
+				v, err := e.s.Schedules().Create(ctx, in)
+				if err == nil {
+					e.record("schedule", v.ScheduleID)
+				}
+				return e.outcome(v, err)
+			}}
+	case 31:
+		exec := g.of("workload")
+		data := pick(r, []*string{nil, noetl.Ptr(""), noetl.Ptr("{}"), noetl.Ptr("x\x00y")})
+		replace := r.IntN(2) == 0
+		return call{fmt.Sprintf("Workloads().Put(workload%d or new, replace %v)", exec, replace), func(ctx context.Context, e *engine) string {
+			in := noetl.NewWorkload{Data: data, Replace: replace}
+			if exec < len(e.made["workload"]) {
+				in.ExecutionID = e.made["workload"][exec]
+			}
+			v, err := e.s.Workloads().Put(ctx, in)
+			if _, ok := e.labels[v.ExecutionID]; err == nil && !ok {
+				e.record("workload", v.ExecutionID)
+			}
+			return e.outcome(v, err)
+		}}
+	case 32:
+		exec, n := g.of("workload"), 1+r.IntN(3)
+		evs := make([]noetl.Event, n)
+		var descs []string
+		for i := range evs {
+			evs[i] = noetl.Event{Status: noetl.Ptr(g.name()), NodeID: noetl.Ptr(g.name()),
+				Duration:     pick(r, []*float64{nil, noetl.Ptr(0.0), noetl.Ptr(-1.5), noetl.Ptr(1e300), noetl.Ptr(5e-324)}),
+				CurrentIndex: pick(r, []*int{nil, noetl.Ptr(0), noetl.Ptr(-1), noetl.Ptr(1 << 40)}),
+				Metadata:     g.json(), OutputResult: g.json()}
+			descs = append(descs, fmt.Sprintf("{status %q, node %q, metadata %s, output %s}", *evs[i].Status, *evs[i].NodeID, evs[i].Metadata, evs[i].OutputResult))
+		}
+		return call{fmt.Sprintf("Events().AppendBatch(workload%d, %s)", exec, strings.Join(descs, ", ")), func(ctx context.Context, e *engine) string {
+			batch := append([]noetl.Event(nil), evs...)
+			for i := range batch {
+				batch[i].ExecutionID = e.id("workload", exec)
+			}
+			if err := e.s.Events().AppendBatch(ctx, batch); err != nil {
+				return e.outcome(nil, err)
+			}
+			return e.outcome(noetl.Collect(noetl.All(func(a string) (noetl.Page[noetl.Event], error) {
+				return e.s.Events().List(ctx, e.id("workload", exec), noetl.EventQuery{After: a})
+			})))
+		}}
+	case 33:
+		in := noetl.NewCredential{Name: g.name(), Type: pick(r, []string{"postgres", "postgres", "", "Token"}), Data: noetl.Secret(pick(r, []string{`{"password":"x"}`, `{"token":"é","n":1}`, `{}`, "x", ""})),
+			Meta: g.json(), Tags: pick(r, [][]string{nil, nil, {}, {"b", "a"}, {"a", "a"}, {""}, {"x\x00"}})}
+		return call{fmt.Sprintf("Credentials().Put(%q, %q, meta %s, tags %q)", in.Name, in.Type, in.Meta, in.Tags), func(ctx context.Context, e *engine) string {
+			v, err := e.s.Credentials().Put(ctx, in)
+			if _, ok := e.labels[v.ID]; err == nil && !ok {
+				e.record("credential", v.ID)
+			}
+			out := e.outcome(v, err)
+			if err == nil {
+				data, rerr := e.s.Credentials().Reveal(ctx, in.Name)
+				out += fmt.Sprintf(" revealed %v %v", data == in.Data, e.outcome(nil, rerr))
+			}
+			return out
+		}}
 	default:
-		path, version := pick(r, names), pick(r, versions)
+		path, version := g.name(), pick(r, versions)
 		switch r.IntN(3) {
 		case 0:
 			return call{fmt.Sprintf("Catalog().Get(%q, %q)", path, version), func(ctx context.Context, e *engine) string {
