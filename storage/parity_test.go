@@ -407,7 +407,15 @@ func randomCall(g *gen, depth int) call {
 		if r.IntN(2) == 0 {
 			in.Email = pick(r, emails)
 		}
-		return call{fmt.Sprintf("Profiles().Create(%q, email %q, %s)", in.Username, in.Email, in.Type), func(ctx context.Context, e *engine) string {
+		reuse := -1 // the id of an existing profile, given as the new one's
+		if n := len(g.have.made["profile"]); n > 0 && r.IntN(8) == 0 {
+			reuse = r.IntN(n)
+		}
+		return call{fmt.Sprintf("Profiles().Create(%q, email %q, %s, id of profile%d)", in.Username, in.Email, in.Type, reuse), func(ctx context.Context, e *engine) string {
+			in := in
+			if reuse >= 0 {
+				in.ID = e.id("profile", reuse)
+			}
 			p, err := e.s.Profiles().Create(ctx, in)
 			if err == nil {
 				e.record("profile", p.ID)
