@@ -18,6 +18,7 @@ import (
 	"github.com/noetl/noetldb/snowflake"
 	"github.com/noetl/noetldb/storage"
 	"github.com/noetl/noetldb/storage/postgres"
+	"github.com/noetl/noetldb/storage/trace"
 )
 
 // The execution benchmarks run the store and the raw pgx pool (the same
@@ -113,6 +114,48 @@ func BenchmarkEventAppend(b *testing.B) {
 			}
 		}
 	})
+	// raw-same runs the store's own statement (the execution's lock, the
+	// follow notification and the seq drawn on the server) through pgx,
+	// so that store ÷ raw-same is the cost of the Go layer alone.
+	same := appendStatement(b, pool, name, exec)
+	lock := int32(uint32(exec) ^ uint32(uint64(exec)>>32)) // the statement's lock key
+	b.Run("raw-same", func(b *testing.B) {
+		b.ReportAllocs()
+		defer benchcpu.Start(b).Report()
+		for i := 0; b.Loop(); i++ {
+			e := typicalEvent(exec, i)
+			e.EventID = s.IDs().MustNext()
+			e.Timestamp = time.Now()
+			args := rawEventArgs(&e, 0)
+			args[len(args)-1] = lock
+			if _, err := pool.Exec(ctx, same, args...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// sqlHook keeps the text of the statements a store runs.
+type sqlHook struct{ sql []string }
+
+func (h *sqlHook) OnCall(ctx context.Context, op string) (context.Context, func(error)) {
+	return ctx, func(error) {}
+}
+func (h *sqlHook) OnStatement(_ context.Context, st trace.Statement) { h.sql = append(h.sql, st.SQL) }
+func (h *sqlHook) OnRetry(context.Context, trace.Retry)              {}
+
+// appendStatement returns the statement the store runs for Events().Append,
+// read from a second store on the same schema.
+func appendStatement(b *testing.B, pool *pgxpool.Pool, name string, exec snowflake.ID) string {
+	b.Helper()
+	h := &sqlHook{}
+	s, err := postgres.Open(context.Background(), "", postgres.WithPool(pool), postgres.WithSchema(name), storage.WithShard(4), storage.WithHook(h))
+	require.NoError(b, err)
+	defer s.Close()
+	_, err = s.Events().Append(context.Background(), typicalEvent(exec, 0))
+	require.NoError(b, err)
+	require.Len(b, h.sql, 1, "one statement per append")
+	return h.sql[0]
 }
 
 const eventBatchSize = 10_000
