@@ -3,6 +3,7 @@ package storage_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/noetl/noetldb/internal/pgtest"
@@ -42,13 +44,23 @@ func TestRandomCallsAgreeOnBothEngines(t *testing.T) {
 	for seed := range uint64(seeds) {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			ctx := context.Background()
-			lite, err := sqlite.Open(ctx, sqlite.Memory, storage.WithPasswordCost(4), storage.WithKeyring(keys))
-			require.NoError(t, err)
-			defer lite.Close()
-			pg, err := postgres.Open(ctx, dsn, postgres.WithSchema(fmt.Sprintf("parity%d", seed)), storage.WithPasswordCost(4), storage.WithKeyring(keys))
-			require.NoError(t, err)
-			defer pg.Close()
-			engines := [2]*engine{newEngine("sqlite", lite), newEngine("postgres", pg)}
+			opts := []storage.Option{storage.WithPasswordCost(4), storage.WithKeyring(keys)}
+			schema := fmt.Sprintf("parity%d", seed)
+			var engines [2]*engine
+			if seed%2 == 0 {
+				// The stores as most tests open them.
+				lite, err := sqlite.Open(ctx, sqlite.Memory, opts...)
+				require.NoError(t, err)
+				defer lite.Close()
+				pg, err := postgres.Open(ctx, dsn, append(opts, postgres.WithSchema(schema))...)
+				require.NoError(t, err)
+				defer pg.Close()
+				engines = [2]*engine{newEngine("sqlite", lite), newEngine("postgres", pg)}
+			} else {
+				// The stores on the caller's own database handles, so that
+				// calls can also run in the caller's transactions (FromTx).
+				engines = callerEngines(t, dsn, schema, opts)
+			}
 			r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 			var log []string
 			for i := range calls {
@@ -78,10 +90,69 @@ type engine struct {
 	labels map[snowflake.ID]string // id -> "profile2"
 	made   map[string][]snowflake.ID
 	owners map[int]int // chat ordinal -> its creator's profile ordinal
+	// begin, when set, begins a transaction of the caller's on the
+	// store's database and returns a store on it (FromTx) and its end.
+	begin func(ctx context.Context) (noetl.Store, func(commit bool) error, error)
 }
 
 func newEngine(name string, s noetl.Store) *engine {
 	return &engine{name: name, s: s, labels: map[snowflake.ID]string{}, made: map[string][]snowflake.ID{}, owners: map[int]int{}}
+}
+
+// callerEngines opens the stores on a *sql.DB and a pgx pool the test
+// holds, and lets calls begin transactions of their own on them and run
+// stores from them (FromTx), as a service composing the store with its
+// own writes does.
+func callerEngines(t *testing.T, dsn, schema string, opts []storage.Option) [2]*engine {
+	ctx := context.Background()
+	ldsn, err := sqlite.DSN(sqlite.Memory)
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", ldsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	lite, err := sqlite.Open(ctx, "", append(opts, sqlite.WithDB(db))...)
+	require.NoError(t, err)
+	t.Cleanup(func() { lite.Close() })
+	pool, err := pgxpool.New(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	pg, err := postgres.Open(ctx, "", append(opts, postgres.WithPool(pool), postgres.WithSchema(schema))...)
+	require.NoError(t, err)
+	t.Cleanup(func() { pg.Close() })
+	l, p := newEngine("sqlite", lite), newEngine("postgres", pg)
+	l.begin = func(ctx context.Context) (noetl.Store, func(bool) error, error) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := sqlite.FromTx(tx, append(opts, storage.WithGenerator(lite.IDs()))...)
+		if err != nil {
+			return nil, nil, errors.Join(err, tx.Rollback())
+		}
+		return s, func(commit bool) error {
+			if commit {
+				return tx.Commit()
+			}
+			return tx.Rollback()
+		}, nil
+	}
+	p.begin = func(ctx context.Context) (noetl.Store, func(bool) error, error) {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := postgres.FromTx(tx, append(opts, postgres.WithSchema(schema), storage.WithGenerator(pg.IDs()))...)
+		if err != nil {
+			return nil, nil, errors.Join(err, tx.Rollback(ctx))
+		}
+		return s, func(commit bool) error {
+			if commit {
+				return tx.Commit(ctx)
+			}
+			return tx.Rollback(ctx)
+		}, nil
+	}
+	return [2]*engine{l, p}
 }
 
 // missing is an id no store issues: snowflake ids are far above it.
@@ -396,10 +467,44 @@ func inTx(g *gen, depth int) call {
 	}}
 }
 
+// fromTx runs one to four random calls on a store made from a transaction
+// of the caller's (FromTx), then commits or rolls it back itself; a call
+// in it may be an InTx (a savepoint in the caller's transaction).
+func fromTx(g *gen) call {
+	r := g.r
+	inner := make([]call, 1+r.IntN(4))
+	descs := make([]string, len(inner))
+	for i := range inner {
+		inner[i] = randomCall(g, 1)
+		descs[i] = inner[i].desc
+	}
+	commit := r.IntN(3) > 0
+	end := "commit"
+	if !commit {
+		end = "roll back"
+	}
+	return call{fmt.Sprintf("FromTx{%s; %s}", strings.Join(descs, "; "), end), func(ctx context.Context, e *engine) string {
+		tx, finish, err := e.begin(ctx)
+		if err != nil {
+			return "begin: " + e.outcome(nil, err)
+		}
+		in := *e // the same id records, the caller's transaction's store
+		in.s = tx
+		var outs []string
+		for _, c := range inner {
+			outs = append(outs, c.run(ctx, &in))
+		}
+		return strings.Join(outs, " | ") + " => " + end + ": " + e.outcome(nil, finish(commit))
+	}}
+}
+
 func randomCall(g *gen, depth int) call {
 	r := g.r
 	if depth < 2 && r.IntN(12) == 0 {
 		return inTx(g, depth)
+	}
+	if depth == 0 && g.have.begin != nil && r.IntN(12) == 0 {
+		return fromTx(g)
 	}
 	switch r.IntN(34) {
 	case 0, 1, 2:
