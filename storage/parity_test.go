@@ -10,8 +10,10 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,9 +66,20 @@ func TestRandomCallsAgreeOnBothEngines(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 			var log []string
 			for i := range calls {
-				c := randomCall(&gen{r: r, have: engines[0]}, 0)
+				g := &gen{r: r, have: engines[0]}
+				var c call
+				var got [2]string
+				if r.IntN(15) == 0 {
+					// Not event appends: racing ones commit in an order
+					// of their own, which lists of events show.
+					for c = randomCall(g, 1); strings.Contains(c.desc, "Events()"); c = randomCall(g, 1) {
+					}
+					c = race(c)
+				} else {
+					c = randomCall(g, 0)
+				}
 				log = append(log, c.desc)
-				got := [2]string{c.run(ctx, engines[0]), c.run(ctx, engines[1])}
+				got = [2]string{c.run(ctx, engines[0]), c.run(ctx, engines[1])}
 				if got[0] != got[1] {
 					t.Fatalf("seed %d, call %d: %s\nsqlite:   %s\npostgres: %s\ncalls before it:\n  %s",
 						seed, i, c.desc, got[0], got[1], strings.Join(last(log[:i], 15), "\n  "))
@@ -90,13 +103,17 @@ type engine struct {
 	labels map[snowflake.ID]string // id -> "profile2"
 	made   map[string][]snowflake.ID
 	owners map[int]int // chat ordinal -> its creator's profile ordinal
+	mu     *sync.Mutex // guards labels, made and owners for racing calls
+	// frozen, when set, is made as it was when a race began: racing calls
+	// resolve their references in it, all alike, whatever the others made.
+	frozen map[string][]snowflake.ID
 	// begin, when set, begins a transaction of the caller's on the
 	// store's database and returns a store on it (FromTx) and its end.
 	begin func(ctx context.Context) (noetl.Store, func(commit bool) error, error)
 }
 
 func newEngine(name string, s noetl.Store) *engine {
-	return &engine{name: name, s: s, labels: map[snowflake.ID]string{}, made: map[string][]snowflake.ID{}, owners: map[int]int{}}
+	return &engine{name: name, s: s, labels: map[snowflake.ID]string{}, made: map[string][]snowflake.ID{}, owners: map[int]int{}, mu: &sync.Mutex{}}
 }
 
 // callerEngines opens the stores on a *sql.DB and a pgx pool the test
@@ -158,18 +175,68 @@ func callerEngines(t *testing.T, dsn, schema string, opts []storage.Option) [2]*
 // missing is an id no store issues: snowflake ids are far above it.
 const missing = snowflake.ID(4242)
 
-// made records an id a call created.
+// record names an id a call created (or found) the next of its kind,
+// unless it has a name already.
 func (e *engine) record(kind string, id snowflake.ID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.recordLocked(kind, id)
+}
+
+func (e *engine) recordLocked(kind string, id snowflake.ID) {
+	if _, ok := e.labels[id]; ok {
+		return
+	}
 	e.labels[id] = fmt.Sprintf("%s%d", kind, len(e.made[kind]))
 	e.made[kind] = append(e.made[kind], id)
 }
 
+// recordChat records a new chat and the profile that created it.
+func (e *engine) recordChat(id snowflake.ID, owner int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.owners[len(e.made["chat"])] = owner
+	e.recordLocked("chat", id)
+}
+
 // id returns the k-th id of a kind, or missing past the last.
 func (e *engine) id(kind string, k int) snowflake.ID {
-	if k < len(e.made[kind]) {
-		return e.made[kind][k]
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	made := e.made
+	if e.frozen != nil {
+		made = e.frozen
+	}
+	if k < len(made[kind]) {
+		return made[kind][k]
 	}
 	return missing
+}
+
+// relabel names the ids recorded since counts (the lengths of made before
+// a race step) in id order, the order lists return them in, rather than
+// in the order the racing calls happened to finish.
+func (e *engine) relabel(counts map[string]int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for kind, ids := range e.made {
+		fresh := ids[counts[kind]:]
+		slices.Sort(fresh)
+		for i, id := range fresh {
+			e.labels[id] = fmt.Sprintf("%s%d", kind, counts[kind]+i)
+		}
+	}
+}
+
+// counts returns how many ids of each kind are recorded.
+func (e *engine) counts() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]int{}
+	for kind, ids := range e.made {
+		out[kind] = len(ids)
+	}
+	return out
 }
 
 func (e *engine) idp(kind string, k int) *snowflake.ID {
@@ -212,6 +279,8 @@ func (e *engine) outcome(v any, err error) string {
 	if err := d.Decode(&x); err != nil {
 		return "unmarshal: " + err.Error()
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	out, _ := json.Marshal(e.normalize(x))
 	return string(out)
 }
@@ -246,9 +315,7 @@ func (e *engine) normalize(x any) any {
 		if err != nil || id < 1<<32 {
 			return x
 		}
-		if _, ok := e.labels[id]; !ok {
-			e.record("seen", id)
-		}
+		e.recordLocked("seen", id)
 		return e.labels[id]
 	}
 	return x
@@ -498,6 +565,44 @@ func fromTx(g *gen) call {
 	}}
 }
 
+// racers is how many goroutines run a racing call at once.
+const racers = 4
+
+// race runs c in racers goroutines at once. Which one wins differs
+// between runs and engines, so the outcome is the sorted list of what
+// each got, reduced to success or the sentinel error (and, for a
+// transaction, its end); ids made meanwhile are named in id order.
+func race(c call) call {
+	return call{fmt.Sprintf("race%d{%s}", racers, c.desc), func(ctx context.Context, e *engine) string {
+		before := e.counts()
+		view := *e
+		view.frozen = map[string][]snowflake.ID{}
+		for kind, ids := range e.made {
+			view.frozen[kind] = slices.Clone(ids)
+		}
+		outs := make([]string, racers)
+		var wg sync.WaitGroup
+		for i := range outs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out := c.run(ctx, &view)
+				if j := strings.LastIndex(out, " => "); j >= 0 {
+					out = out[j+4:]
+				}
+				if !strings.HasPrefix(out, "error: ") {
+					out = "ok"
+				}
+				outs[i] = out
+			}()
+		}
+		wg.Wait()
+		e.relabel(before)
+		slices.Sort(outs)
+		return strings.Join(outs, ", ")
+	}}
+}
+
 func randomCall(g *gen, depth int) call {
 	r := g.r
 	if depth < 2 && r.IntN(12) == 0 {
@@ -609,8 +714,7 @@ func randomCall(g *gen, depth int) call {
 		return call{fmt.Sprintf("Chats().Create(by profile%d, in label%d, %q)", actor, label, n), func(ctx context.Context, e *engine) string {
 			v, err := e.s.Chats().Create(ctx, e.id("profile", actor), noetl.NewChat{LabelID: e.id("label", label), Name: n})
 			if err == nil {
-				e.owners[len(e.made["chat"])] = actor
-				e.record("chat", v.ID)
+				e.recordChat(v.ID, actor)
 			}
 			return e.outcome(v, err)
 		}}
@@ -701,7 +805,7 @@ func randomCall(g *gen, depth int) call {
 		return call{fmt.Sprintf("Runtimes().Register(%q, %s, status %q, labels %s, capabilities %s)", in.Name, in.ComponentType, in.Status, in.Labels, in.Capabilities),
 			func(ctx context.Context, e *engine) string {
 				v, err := e.s.Runtimes().Register(ctx, in)
-				if _, ok := e.labels[v.RuntimeID]; err == nil && !ok {
+				if err == nil {
 					e.record("runtime", v.RuntimeID)
 				}
 				return e.outcome(v, err)
@@ -731,11 +835,11 @@ func randomCall(g *gen, depth int) call {
 		replace := r.IntN(2) == 0
 		return call{fmt.Sprintf("Workloads().Put(workload%d or new, replace %v)", exec, replace), func(ctx context.Context, e *engine) string {
 			in := noetl.NewWorkload{Data: data, Replace: replace}
-			if exec < len(e.made["workload"]) {
-				in.ExecutionID = e.made["workload"][exec]
+			if id := e.id("workload", exec); id != missing {
+				in.ExecutionID = id
 			}
 			v, err := e.s.Workloads().Put(ctx, in)
-			if _, ok := e.labels[v.ExecutionID]; err == nil && !ok {
+			if err == nil {
 				e.record("workload", v.ExecutionID)
 			}
 			return e.outcome(v, err)
@@ -768,7 +872,7 @@ func randomCall(g *gen, depth int) call {
 			Meta: g.json(), Tags: pick(r, [][]string{nil, nil, {}, {"b", "a"}, {"a", "a"}, {""}, {"x\x00"}})}
 		return call{fmt.Sprintf("Credentials().Put(%q, %q, meta %s, tags %q)", in.Name, in.Type, in.Meta, in.Tags), func(ctx context.Context, e *engine) string {
 			v, err := e.s.Credentials().Put(ctx, in)
-			if _, ok := e.labels[v.ID]; err == nil && !ok {
+			if err == nil {
 				e.record("credential", v.ID)
 			}
 			out := e.outcome(v, err)
