@@ -108,6 +108,16 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			batch[i] = typicalEvent(exec, i)
 		}
 	}
+	// stamp gives the batch ids and a time as the store would, for the
+	// raw cases.
+	stamp := func(b *testing.B) {
+		first, err := s.IDs().Block(eventBatchSize)
+		require.NoError(b, err)
+		now := time.Now()
+		for i := range batch {
+			batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
+		}
+	}
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		cpu := benchcpu.Start(b)
@@ -130,12 +140,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			cpu.Stop()
 			fresh()
 			cpu.Resume()
-			first, err := s.IDs().Block(eventBatchSize)
-			require.NoError(b, err)
-			now := time.Now()
-			for i := range batch {
-				batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
-			}
+			stamp(b)
 			// database/sql's usual batch: 64 rows per prepared statement,
 			// then one row per statement for the rest. (The store writes
 			// literals instead; raw-literals runs its statements.)
@@ -178,12 +183,7 @@ func BenchmarkEventBatch10k(b *testing.B) {
 			cpu.Stop()
 			fresh()
 			cpu.Resume()
-			first, err := s.IDs().Block(eventBatchSize)
-			require.NoError(b, err)
-			now := time.Now()
-			for i := range batch {
-				batch[i].EventID, batch[i].Timestamp = first+snowflake.ID(i), now
-			}
+			stamp(b)
 			// The store's statements: 500 rows of literals each, run
 			// unprepared, typicalEvent's columns written as rawEventArgs
 			// binds them.

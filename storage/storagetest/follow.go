@@ -37,6 +37,18 @@ type feed[T any] struct {
 
 var feeds atomic.Int64
 
+// catFollowing returns a store whose convo's cat follows the chat and has
+// received ann's first post.
+func catFollowing(t *testing.T, h Harness) (noetl.Store, *convo, *feed[noetl.Message]) {
+	t.Helper()
+	s := h.New(t)
+	c := newConvo(t, s)
+	f := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
+	m := c.post(t, c.chat.ID, c.ann, "seen by cat")
+	require.Equal(t, m.ID, f.next(t, 1)[0].Item.ID)
+	return s, c, f
+}
+
 // startFeed starts following with seq.
 func startFeed[T any](t *testing.T, seq func(ctx context.Context) iter.Seq2[noetl.Followed[T], error]) *feed[T] {
 	t.Helper()
@@ -300,11 +312,7 @@ func testFollow(t *testing.T, h Harness) {
 		require.ErrorIs(t, f.failure(t), noetl.ErrForbidden)
 	})
 	t.Run("ARemovedMemberStopsReceiving", func(t *testing.T) {
-		s := h.New(t)
-		c := newConvo(t, s)
-		f := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
-		m := c.post(t, c.chat.ID, c.ann, "seen by cat")
-		require.Equal(t, m.ID, f.next(t, 1)[0].Item.ID)
+		s, c, f := catFollowing(t, h)
 		require.NoError(t, s.Members().Remove(ctx(t), c.ann.ID, c.chat.ID, c.cat.ID))
 		c.post(t, c.chat.ID, c.ann, "not for cat")
 		require.ErrorIs(t, f.failure(t), noetl.ErrForbidden)
@@ -315,20 +323,12 @@ func testFollow(t *testing.T, h Harness) {
 		}
 	})
 	t.Run("ARemovedMemberStopsWithoutWaitingForAPost", func(t *testing.T) {
-		s := h.New(t)
-		c := newConvo(t, s)
-		f := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
-		m := c.post(t, c.chat.ID, c.ann, "seen by cat")
-		require.Equal(t, m.ID, f.next(t, 1)[0].Item.ID)
+		s, c, f := catFollowing(t, h)
 		require.NoError(t, s.Members().Remove(ctx(t), c.ann.ID, c.chat.ID, c.cat.ID))
 		require.ErrorIs(t, f.failure(t), noetl.ErrForbidden)
 	})
 	t.Run("DeletingTheChatEndsItsFollows", func(t *testing.T) {
-		s := h.New(t)
-		c := newConvo(t, s)
-		f := startFeed(t, followMessages(s, c.cat.ID, c.chat.ID, ""))
-		m := c.post(t, c.chat.ID, c.ann, "seen by cat")
-		require.Equal(t, m.ID, f.next(t, 1)[0].Item.ID)
+		s, c, f := catFollowing(t, h)
 		require.NoError(t, s.Chats().Delete(ctx(t), c.ann.ID, c.chat.ID))
 		require.ErrorIs(t, f.failure(t), noetl.ErrNotFound)
 	})
