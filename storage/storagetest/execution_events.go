@@ -284,35 +284,29 @@ func testEvents(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, noetl.ErrConflict)
 		assert.Zero(t, countEvents(t, s, exec))
 	})
-	t.Run("BatchWithIDAlreadyStoredIsConflictAndWritesNothing", func(t *testing.T) {
+	// storedIDAt appends one event, then a batch of n whose event at is
+	// given the stored one's id: the batch is a conflict and writes nothing.
+	storedIDAt := func(t *testing.T, n, at int) {
 		s := h.New(t)
 		exec := newWorkload(t, s)
 		stored, err := s.Events().Append(ctx(t), noetl.Event{ExecutionID: exec})
 		require.NoError(t, err)
-		batch := make([]noetl.Event, 300)
+		batch := make([]noetl.Event, n)
 		for i := range batch {
 			batch[i] = noetl.Event{ExecutionID: exec}
 		}
-		batch[299].EventID = stored.EventID
+		batch[at].EventID = stored.EventID
 		err = s.Events().AppendBatch(ctx(t), batch)
 		require.ErrorIs(t, err, noetl.ErrConflict)
 		assert.Equal(t, 1, countEvents(t, s, exec))
+	}
+	t.Run("BatchWithIDAlreadyStoredIsConflictAndWritesNothing", func(t *testing.T) {
+		storedIDAt(t, 300, 299)
 	})
 	t.Run("BatchWithIDAlreadyStoredLateInALongBatchIsConflictAndWritesNothing", func(t *testing.T) {
 		// Far enough in that the rows before it take statements of their
 		// own where a backend splits a batch.
-		s := h.New(t)
-		exec := newWorkload(t, s)
-		stored, err := s.Events().Append(ctx(t), noetl.Event{ExecutionID: exec})
-		require.NoError(t, err)
-		batch := make([]noetl.Event, 1200)
-		for i := range batch {
-			batch[i] = noetl.Event{ExecutionID: exec}
-		}
-		batch[1150].EventID = stored.EventID
-		err = s.Events().AppendBatch(ctx(t), batch)
-		require.ErrorIs(t, err, noetl.ErrConflict)
-		assert.Equal(t, 1, countEvents(t, s, exec))
+		storedIDAt(t, 1200, 1150)
 	})
 	t.Run("BatchWithUnknownExecutionIsNotFoundAndWritesNothing", func(t *testing.T) {
 		s := h.New(t)
